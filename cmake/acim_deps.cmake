@@ -1,0 +1,17 @@
+# Every dependency comes from Debian's packages; nothing is downloaded at build time.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)   # header-only parts: Boost.Math distributions
+
+if(NOT ACIM_UNIT_TESTS_ONLY)
+  pkg_check_modules(SystemC REQUIRED IMPORTED_TARGET systemc>=2.3.3)
+  add_library(acim::systemc ALIAS PkgConfig::SystemC)
+endif()
+
+if(ACIM_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(ACIM_BUILD_BENCH AND NOT ACIM_UNIT_TESTS_ONLY)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,6 @@
+# ASan + UBSan build: every UB report aborts, so a sanitizer finding fails the test that hit it.
+if(ACIM_SANITIZE)
+  set(_acim_san -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_compile_options(${_acim_san} -O1 -g)
+  add_link_options(${_acim_san})
+endif()

@@ -1,0 +1,102 @@
+// The conversion of one bitline sum: normalise the count by the cycle full scale, add the analog
+// noise of SEMANTICS.md §5, clamp, and quantise with an L = 2^adc - 1 code ADC (round half even).
+//
+// A conversion's code depends only on its ideal count and the configuration, so noise is sampled
+// exactly in distribution from a per-count table with one 63-bit uniform u: the code is the smallest
+// k with u < T_c[k], T_c[k] = round(2^63 * P(code <= k | c)). This inverse-CDF coupling is monotone
+// in u, so the same random stream gives comparable codes across configurations. Two shortcuts
+// find k fast: u inside [fast_lo, fast_hi), where every count yields its noise-free code (most
+// draws at small noise), and a guide table indexed by the top bits of u.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace acim::core {
+
+// rhe(c * L / fs) computed exactly in integers (SEMANTICS §5.4). Requires 0 <= c <= fs.
+std::int64_t ideal_code(std::int64_t c, std::int64_t fs, std::int64_t top);
+
+// Standard deviation, in normalised units, of the analog value v in [0,1] before clamping:
+// sqrt((sr/100)^2 + (snl/100)^2 / (v * nrow + 1)).
+double noise_sigma(double v, double sigma_rand_pct, double sigma_nl_pct, int nrow);
+
+// Gain compression of the current domain (SEMANTICS §8.2): c / (1 + alpha c), counts >= 0.
+double compress(double c, double alpha);
+
+// Direct sampling: rhe(clamp(v + sigma * Phi^-1(u), 0, 1) * top) for a 63-bit uniform u.
+std::int32_t sample_direct(double v, double sigma, std::int64_t top, std::uint64_t u63);
+
+// Lower inverse of Phi for a 63-bit uniform.
+double gaussian_from_u63(std::uint64_t u63);
+
+// Settings shared by every conversion table of one configuration.
+struct adc_model {
+    std::int64_t top = 255;   // L
+    int nrow = 255;           // row parallelism: the 1-bit full scale
+    double sigma_rand = 0.0;  // %
+    double sigma_nl = 0.0;    // %
+    double alpha = 0.0;       // gain compression, 1/count
+};
+
+// The transfer of every integer count 0..fs of cycles with full scale fs.
+class conversion_table {
+public:
+    // noisy = false builds the noise-free transfer even when the model has noise (HCiM digital
+    // cycles in ASiM mode).
+    conversion_table(std::int64_t fs, const adc_model& m, bool noisy);
+
+    std::int64_t full_scale() const { return m_fs; }
+    std::int64_t top() const { return m_model.top; }
+    bool noisy() const { return m_noisy; }
+    // Deterministic and equal to c * L / fs for every count: no lookup needed.
+    bool linear() const { return m_linear; }
+    // Noisy tables too wide for the guide/threshold layout sample with sample_direct instead.
+    bool direct() const { return m_direct; }
+
+    // Pre-noise analog value of count c, in [0, 1].
+    double analog_value(std::int64_t c) const;
+    // Noise-free code of count c.
+    std::int32_t code(std::int64_t c) const { return m_codes[static_cast<std::size_t>(c)]; }
+    // Noisy code of count c for a 63-bit uniform u (the deterministic code if not noisy).
+    std::int32_t sample(std::int64_t c, std::uint64_t u63) const;
+
+    // Raw layout for vectorised kernels.
+    const std::int32_t* codes() const { return m_codes.data(); }
+    // The noise-free code equals ideal_code(c, fs, L) (no gain compression): kernels may compute it.
+    bool arithmetic() const { return m_model.alpha == 0.0; }
+    std::int64_t code_mult() const { return m_mult; }  // L/fs when fs divides L, else 0
+    double code_ratio() const { return m_ratio; }  // L/fs
+    std::uint64_t fast_lo() const { return m_fast_lo; }
+    std::uint64_t fast_hi() const { return m_fast_hi; }
+    const std::uint32_t* guide() const { return m_guide.data(); }
+    int guide_bits() const { return m_guide_bits; }
+    const std::uint64_t* thresholds() const { return m_thr.data(); }
+    std::size_t stride() const { return m_stride; }
+
+    static constexpr std::uint32_t impure_flag = 0x80000000u;
+    static constexpr std::uint64_t u_end = std::uint64_t{1} << 63;  // sentinel threshold
+
+private:
+    std::int64_t m_fs;
+    adc_model m_model;
+    double m_ratio = 0.0;
+    std::int64_t m_mult = 0;
+    bool m_noisy = false;
+    bool m_linear = false;
+    bool m_direct = false;
+    std::vector<std::int32_t> m_codes;     // noise-free code per count
+    std::vector<double> m_sigma;           // noise sigma per count (direct sampling)
+    int m_guide_bits = 0;
+    std::size_t m_stride = 0;              // threshold entries per count
+    std::vector<std::uint32_t> m_guide;    // [count][bucket]: code | rel << 16 | impure
+    std::vector<std::uint64_t> m_thr;      // [count][rel]: T of code lo_c + rel
+    std::uint64_t m_fast_lo = 0;           // u in [fast_lo, fast_hi): the noise-free code
+    std::uint64_t m_fast_hi = 0;
+};
+
+// Majority vote over n >= 1 codes (SEMANTICS §8.1): the smallest most frequent code, or the lower
+// median. Reorders `codes`.
+std::int32_t vote(std::int32_t* codes, int n, bool median);
+
+}  // namespace acim::core

@@ -1,0 +1,120 @@
+#include "cim_params.hpp"
+
+#include "error.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace acim::core {
+
+namespace {
+void check_sigma(const char* name, double v) {
+    if (!std::isfinite(v) || v < 0.0) throw_parameter(name, v, "must be a finite value >= 0");
+}
+}  // namespace
+
+void cim_params::validate() const {
+    check_range("wbit", wbit, 2, 16);
+    check_range("xbit", xbit, signed_act ? 2 : 1, 16);
+    check_range("row_parallelism", row_parallelism, 1, 1 << 16);
+    check_range("adc_bits", adc_bits, 1, 16);
+    if (signed_act) {
+        if (act_enc < 1 || act_enc >= xbit)
+            throw_parameter("act_enc", act_enc,
+                            "signed activations need 1 <= act_enc < xbit = " + to_text(xbit) +
+                                " (the sign bit has its own cycle)");
+    } else if (act_enc < 1 || act_enc > xbit) {
+        throw_parameter("act_enc", act_enc, "must lie in [1, xbit = " + to_text(xbit) + "]");
+    }
+    if (act_enc > 12) throw_parameter("act_enc", act_enc, "multi-level DAC limited to 12 bits");
+    check_sigma("sigma_rand", sigma_rand);
+    check_sigma("sigma_nl", sigma_nl);
+    check_sigma("gain_compression", gain_compression);
+    check_sigma("cell_sigma", cell_sigma);
+
+    if (weight_bit_parallel) {
+        if (adc_bits < 2) throw_parameter("adc_bits", adc_bits, "a signed ADC needs at least 2 bits");
+        if (hybrid_levels != 0)
+            throw_parameter("hybrid_levels", hybrid_levels, "not available with weight_bit_parallel");
+        if (voting_levels != 0)
+            throw_parameter("voting_levels", voting_levels, "not available with weight_bit_parallel");
+        if (sigma_nl != 0.0)
+            throw_parameter("sigma_nl", sigma_nl, "weight_bit_parallel models the random term only");
+        if (gain_compression != 0.0)
+            throw_parameter("gain_compression", gain_compression,
+                            "not available with weight_bit_parallel");
+        if (cell_sigma != 0.0)
+            throw_parameter("cell_sigma", cell_sigma, "not available with weight_bit_parallel");
+        return;
+    }
+    const int q = signed_act ? (xbit - 1 + act_enc - 1) / act_enc + 1 : (xbit + act_enc - 1) / act_enc;
+    const int levels = wbit + q - 1;
+    check_range("hybrid_levels", hybrid_levels, 0, levels);
+    check_range("voting_levels", voting_levels, 0, levels);
+    check_range("voting_samples", voting_samples, 1, 255);
+    const std::int64_t fs = ((std::int64_t{1} << act_enc) - 1) * row_parallelism;
+    if (fs > (std::int64_t{1} << 24))
+        throw_parameter("act_enc", act_enc,
+                        "cycle full scale (2^act_enc - 1) * row_parallelism = " + to_text(fs) +
+                            " exceeds 2^24 counts");
+}
+
+std::string cim_params::describe() const {
+    std::ostringstream os;
+    os << "W" << wbit << "A" << xbit << (signed_act ? "s" : "u") << " enc=" << act_enc
+       << " nrow=" << row_parallelism << " adc=" << adc_bits << " Lh=" << hybrid_levels
+       << (digital == digital_mode::exact ? "(exact)" : "(adc)") << " Lv=" << voting_levels
+       << " S=" << voting_samples << (vote == vote_rule::mode_min ? "(mode)" : "(median)")
+       << " sr=" << sigma_rand << "% snl=" << sigma_nl << "% alpha=" << gain_compression
+       << " cell=" << cell_sigma << "%" << (cell_redraw ? "(redraw)" : "")
+       << (weight_bit_parallel ? " weight-bp" : "");
+    return os.str();
+}
+
+const char* to_string(cycle_kind k) {
+    switch (k) {
+    case cycle_kind::analog: return "analog";
+    case cycle_kind::voted: return "voted";
+    case cycle_kind::digital: return "digital";
+    case cycle_kind::full_bp: return "full_bp";
+    }
+    return "?";
+}
+
+cycle_plan::cycle_plan(const cim_params& p) : m_p(p.wbit) {
+    p.validate();
+    const int e = p.act_enc;
+    const std::int64_t nrow = p.row_parallelism;
+    auto group = [&](int lo, int width) {
+        m_act.push_back(act_cycle{lo, width, false, ((std::int64_t{1} << width) - 1) * nrow});
+    };
+    const int mag = p.signed_act ? p.xbit - 1 : p.xbit;  // bits grouped into e-bit slices
+    const int t = (mag + e - 1) / e;
+    const int r = mag % e;
+    for (int j = 0; j < t; ++j) group(j * e, (j == t - 1 && r != 0) ? r : e);
+    if (p.signed_act) m_act.push_back(act_cycle{p.xbit - 1, 1, true, nrow});
+
+    const int q = act_cycles();
+    m_kind.resize(static_cast<std::size_t>(m_p * q));
+    m_sign.resize(m_kind.size());
+    for (int i = 0; i < m_p; ++i) {
+        for (int j = 0; j < q; ++j) {
+            const int lvl = level(i, j);
+            cycle_kind k = cycle_kind::analog;
+            if (p.weight_bit_parallel) k = cycle_kind::full_bp;
+            else if (lvl <= p.hybrid_levels) k = cycle_kind::digital;
+            else if (lvl <= p.voting_levels) k = cycle_kind::voted;
+            m_kind[index(i, j)] = k;
+            const bool neg = (i == m_p - 1) != act(j).sign;
+            m_sign[index(i, j)] = neg ? -1 : 1;
+        }
+    }
+}
+
+int cycle_plan::count(cycle_kind k) const {
+    int n = 0;
+    for (cycle_kind x : m_kind) n += (x == k);
+    return n;
+}
+
+}  // namespace acim::core

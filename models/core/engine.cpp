@@ -1,0 +1,493 @@
+#include "engine.hpp"
+
+#include "engine_impl.hpp"
+#include "error.hpp"
+#include "thread_pool.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace acim::core {
+
+using namespace detail;
+
+engine_counters& engine_counters::operator+=(const engine_counters& o) {
+    conversions += o.conversions;
+    analog += o.analog;
+    digital += o.digital;
+    voted += o.voted;
+    adc_conversions += o.adc_conversions;
+    saturations += o.saturations;
+    return *this;
+}
+
+bool engine_counters::operator==(const engine_counters& o) const {
+    return conversions == o.conversions && analog == o.analog && digital == o.digital &&
+           voted == o.voted && adc_conversions == o.adc_conversions && saturations == o.saturations;
+}
+
+bool cpu_has_avx512_kernel() {
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512vpopcntdq");
+#else
+    return false;
+#endif
+}
+
+struct mvm_engine::impl {
+    impl(const cim_params& p, engine_options o) : pr(p), opt(o), pool(o.threads) {}
+    prepared pr;
+    engine_options opt;
+    thread_pool pool;
+    bool avx512 = false;
+    bool loaded = false;
+    engine_counters counters;
+    std::vector<std::uint64_t> xplanes;
+    // Cell variation, cached per stream key.
+    std::vector<double> delta;
+    std::size_t delta_rows = 0;
+    bool delta_valid = false;
+    stream_key delta_key;
+};
+
+namespace {
+
+bool same_static_key(const stream_key& a, const stream_key& b) {
+    return a.seed == b.seed && a.die == b.die && a.macro == b.macro && a.column_base == b.column_base &&
+           a.epoch == b.epoch;
+}
+
+void prepare_cycles(prepared& pr) {
+    const cim_params& p = pr.params;
+    pr.P = pr.plan.weight_cycles();
+    pr.Q = pr.plan.act_cycles();
+    pr.top = p.weight_bit_parallel ? p.signed_adc_top() : p.adc_top();
+    adc_model m;
+    m.top = pr.top;
+    m.nrow = p.row_parallelism;
+    m.sigma_rand = p.sigma_rand;
+    m.sigma_nl = p.sigma_nl;
+    m.alpha = p.gain_compression;
+    pr.acc_scale = {pr.top};
+    struct key {
+        std::int64_t fs;
+        bool noisy;
+    };
+    std::vector<key> made;
+    for (int i = 0; i < pr.P; ++i) {
+        for (int j = 0; j < pr.Q; ++j) {
+            cycle_info c;
+            const act_cycle& a = pr.plan.act(j);
+            c.kind = pr.plan.kind(i, j);
+            c.sign = pr.plan.sign(i, j);
+            c.shift = pr.plan.shift(i, j);
+            c.lo = a.lo;
+            c.width = a.width;
+            c.fs = a.fs;
+            const bool exact_digital = c.kind == cycle_kind::digital && p.digital == digital_mode::exact;
+            if (!exact_digital && c.kind != cycle_kind::full_bp) {
+                const bool noisy = c.kind != cycle_kind::digital && (p.sigma_rand > 0.0 || p.sigma_nl > 0.0);
+                auto it = std::find_if(made.begin(), made.end(),
+                                       [&](const key& k) { return k.fs == a.fs && k.noisy == noisy; });
+                if (it == made.end()) {
+                    pr.tables.emplace_back(a.fs, m, noisy);
+                    made.push_back({a.fs, noisy});
+                    it = made.end() - 1;
+                }
+                const auto t = static_cast<std::size_t>(it - made.begin());
+                const conversion_table& tab = pr.tables[t];
+                c.adc = true;
+                c.noisy = tab.noisy();
+                if (!tab.linear() || p.cell_sigma > 0.0) {
+                    c.table = static_cast<int>(t);
+                    auto s = std::find(pr.acc_scale.begin() + 1, pr.acc_scale.end(), a.fs);
+                    if (s == pr.acc_scale.end()) s = pr.acc_scale.insert(pr.acc_scale.end(), a.fs);
+                    c.acc = static_cast<int>(s - pr.acc_scale.begin());
+                }
+                if (tab.direct()) pr.needs_scalar = true;
+                pr.any_noisy = pr.any_noisy || c.noisy;
+            }
+            pr.cycles.push_back(c);
+        }
+    }
+    if (p.weight_bit_parallel || p.cell_sigma > 0.0) pr.needs_scalar = true;
+    if (p.weight_bit_parallel) pr.any_noisy = p.sigma_rand > 0.0;
+}
+
+}  // namespace
+
+mvm_engine::mvm_engine(const cim_params& p, engine_options opt) : m(std::make_unique<impl>(p, opt)) {
+    prepare_cycles(m->pr);
+    const bool has = cpu_has_avx512_kernel();
+    if (opt.isa == kernel_isa::avx512 && !has)
+        throw_parameter("isa", "avx512", "this CPU lacks AVX-512 VPOPCNTDQ");
+    m->avx512 = has && opt.isa != kernel_isa::portable && !m->pr.needs_scalar;
+}
+
+mvm_engine::~mvm_engine() = default;
+
+std::int64_t mvm_engine::denominator() const { return m->pr.top; }
+const cim_params& mvm_engine::params() const { return m->pr.params; }
+const cycle_plan& mvm_engine::plan() const { return m->pr.plan; }
+std::size_t mvm_engine::outputs() const { return m->pr.outputs; }
+std::size_t mvm_engine::rows() const { return m->pr.rows; }
+const std::vector<row_tile>& mvm_engine::tiles() const { return m->pr.tiles; }
+bool mvm_engine::uses_avx512() const { return m->avx512; }
+const engine_counters& mvm_engine::counters() const { return m->counters; }
+void mvm_engine::reset_counters() { m->counters = {}; }
+
+void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::size_t rows,
+                              std::vector<row_tile> tiles) {
+    prepared& pr = m->pr;
+    const cim_params& p = pr.params;
+    if (outputs == 0) throw_parameter("outputs", outputs, "must be >= 1");
+    if (rows == 0) throw_parameter("rows", rows, "must be >= 1");
+    if (tiles.empty()) throw_parameter("tiles", 0, "at least one row tile is needed");
+    std::size_t prev_end = 0, widest = 0;
+    for (std::size_t n = 0; n < tiles.size(); ++n) {
+        const row_tile& t = tiles[n];
+        const std::string name = "tiles[" + to_text(n) + "]";
+        const std::string range = "[" + to_text(t.begin) + ", " + to_text(t.end) + ")";
+        if (t.begin >= t.end || t.end > rows)
+            throw_parameter(name, range, "must be a non-empty range inside [0, " + to_text(rows) + ")");
+        if (t.begin < prev_end) throw_parameter(name, range, "overlaps or precedes the previous tile");
+        if (t.size() > static_cast<std::size_t>(p.row_parallelism))
+            throw_parameter(name, range, "holds more rows than row_parallelism = " + to_text(p.row_parallelism));
+        prev_end = t.end;
+        widest = std::max(widest, t.size());
+    }
+    const std::int32_t wmin = -(1 << (p.wbit - 1)), wmax = (1 << (p.wbit - 1)) - 1;
+    for (std::size_t k = 0; k < outputs * rows; ++k) {
+        if (w[k] < wmin || w[k] > wmax)
+            throw data_error("weight[" + to_text(k / rows) + "][" + to_text(k % rows) + "] = " + to_text(w[k]) +
+                             " outside the " + to_text(p.wbit) + "-bit range [" + to_text(wmin) + ", " +
+                             to_text(wmax) + "]");
+    }
+    // |numerator| <= tiles * L * sum over cycles of FS * 2^shift < tiles * L * nrow * 2^(wbit+xbit+1).
+    const double bound = static_cast<double>(tiles.size()) * static_cast<double>(pr.top) *
+                         static_cast<double>(p.row_parallelism) * std::ldexp(1.0, p.wbit + p.xbit + 1) *
+                         (p.weight_bit_parallel ? static_cast<double>(pr.top) : 1.0);
+    if (bound >= 0x1.0p62)
+        throw_parameter("rows", rows, "layer too large: the exact accumulator could exceed 2^62");
+
+    pr.outputs = outputs;
+    pr.rows = rows;
+    pr.tiles = std::move(tiles);
+    pr.words = (widest + 63) / 64;
+    const auto P = static_cast<std::size_t>(pr.P);
+    pr.wplanes.assign(pr.tiles.size() * outputs * P * pr.words, 0);
+    for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+        const row_tile& t = pr.tiles[n];
+        for (std::size_t o = 0; o < outputs; ++o) {
+            for (std::size_t r = t.begin; r < t.end; ++r) {
+                const auto u = static_cast<std::uint32_t>(w[o * rows + r]);
+                const std::size_t word = (r - t.begin) / 64, bit = (r - t.begin) % 64;
+                for (std::size_t i = 0; i < P; ++i) {
+                    if ((u >> i) & 1u)
+                        pr.wplanes[((n * outputs + o) * P + i) * pr.words + word] |= std::uint64_t{1} << bit;
+                }
+            }
+        }
+    }
+    if (p.weight_bit_parallel || p.cell_sigma > 0.0) pr.wcodes.assign(w, w + outputs * rows);
+    else pr.wcodes.clear();
+    m->delta_valid = false;
+    m->loaded = true;
+}
+
+namespace {
+
+void check_inputs(const cim_params& p, const std::int32_t* x, std::size_t n, std::size_t rows) {
+    const std::int32_t lo = p.signed_act ? -(1 << (p.xbit - 1)) : 0;
+    const std::int32_t hi = p.signed_act ? (1 << (p.xbit - 1)) - 1 : (1 << p.xbit) - 1;
+    std::int32_t mn = 0, mx = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+        mn = std::min(mn, x[k]);
+        mx = std::max(mx, x[k]);
+    }
+    if (mn >= lo && mx <= hi) return;
+    for (std::size_t k = 0; k < n; ++k) {
+        if (x[k] < lo || x[k] > hi)
+            throw data_error("input[" + to_text(k / rows) + "][" + to_text(k % rows) + "] = " + to_text(x[k]) +
+                             " outside the " + std::string(p.signed_act ? "signed " : "unsigned ") +
+                             to_text(p.xbit) + "-bit range [" + to_text(lo) + ", " + to_text(hi) + "]");
+    }
+}
+
+void pack_portable(const run_ctx& c, std::uint64_t* xp, std::size_t b0, std::size_t b1) {
+    const prepared& pr = *c.pr;
+    const auto xbit = static_cast<std::size_t>(pr.params.xbit);
+    for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+        const row_tile& t = pr.tiles[n];
+        for (std::size_t b = b0; b < b1; ++b) {
+            std::uint64_t* blk = xp + (n * c.blocks + b) * xbit * pr.words * lanes;
+            std::fill(blk, blk + xbit * pr.words * lanes, 0);
+            for (std::size_t l = 0; l < lanes; ++l) {
+                const std::size_t v = b * lanes + l;
+                if (v >= c.vectors) break;
+                const std::int32_t* row = c.x + v * pr.rows;
+                for (std::size_t r = t.begin; r < t.end; ++r) {
+                    const auto u = static_cast<std::uint32_t>(row[r]);
+                    if (u == 0) continue;
+                    const std::size_t word = (r - t.begin) / 64;
+                    const std::uint64_t bit = std::uint64_t{1} << ((r - t.begin) % 64);
+                    for (std::size_t p = 0; p < xbit; ++p)
+                        if ((u >> p) & 1u) blk[(p * pr.words + word) * lanes + l] |= bit;
+                }
+            }
+        }
+    }
+}
+
+// Cell variation delta[column][tile row] in count units: frozen per (seed, die, macro) by default.
+void make_delta(const prepared& pr, const stream_key& key, std::vector<double>& delta, std::size_t& drows) {
+    std::size_t widest = 0;
+    for (const row_tile& t : pr.tiles) widest = std::max(widest, t.size());
+    drows = widest;
+    const std::size_t cols = pr.outputs * static_cast<std::size_t>(pr.P);
+    delta.resize(cols * widest);
+    std::uint64_t base = stream_base(key, stream_kind::cell_variation);
+    if (pr.params.cell_redraw) base = key_fold(base, key.epoch);
+    const double s = pr.params.cell_sigma / 100.0;
+    for (std::size_t col = 0; col < cols; ++col) {
+        const std::uint64_t h = key_fold(base, key.column_base + col);
+        for (std::size_t r = 0; r < widest; ++r) delta[col * widest + r] = s * gaussian_from_u63(draw63(h, r));
+    }
+}
+
+void run_weight_bp(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, conversion_sink* sink) {
+    const prepared& pr = *c.pr;
+    const cim_params& p = pr.params;
+    const std::int64_t xmax = p.signed_act ? (std::int64_t{1} << (p.xbit - 1)) - 1 : (std::int64_t{1} << p.xbit) - 1;
+    const std::int64_t fsw = ((std::int64_t{1} << (p.wbit - 1)) - 1) * xmax * p.row_parallelism;
+    const double top = static_cast<double>(pr.top);
+    const double sigma = p.sigma_rand / 100.0;
+    const std::uint64_t base = key_fold(c.temporal, static_cast<std::uint64_t>(stream_kind::full_bp));
+    for (std::size_t v = b0 * lanes; v < std::min(b1 * lanes, c.vectors); ++v) {
+        const std::int32_t* xv = c.x + v * pr.rows;
+        const std::uint64_t gv = c.first_vector + v;
+        for (std::size_t o = 0; o < pr.outputs; ++o) {
+            const std::int32_t* wo = pr.wcodes.data() + o * pr.rows;
+            std::int64_t acc = 0;
+            for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+                std::int64_t d = 0;
+                for (std::size_t r = pr.tiles[n].begin; r < pr.tiles[n].end; ++r)
+                    d += static_cast<std::int64_t>(wo[r]) * xv[r];
+                double a = std::clamp(static_cast<double>(d) / static_cast<double>(fsw), -1.0, 1.0);
+                if (sigma > 0.0) {
+                    const std::uint64_t h = cycle_key(base, n, c.column_base + o, 0, 0);
+                    a = std::clamp(a + sigma * gaussian_from_u63(draw63(h, gv)), -1.0, 1.0);
+                }
+                const auto q = static_cast<std::int64_t>(std::nearbyint(a * top));
+                acc += q * fsw;
+                const bool sat = (q == pr.top || q == -pr.top) && std::abs(d) < fsw;
+                cnt.saturations += sat;
+                if (sink) {
+                    conversion_event e;
+                    e.vector = gv;
+                    e.output = static_cast<std::uint32_t>(o);
+                    e.tile = static_cast<std::uint32_t>(n);
+                    e.kind = cycle_kind::full_bp;
+                    e.ideal = d;
+                    e.full_scale = fsw;
+                    e.code = static_cast<std::int32_t>(q);
+                    e.error_lsb = static_cast<double>(q) - static_cast<double>(d) * top / static_cast<double>(fsw);
+                    e.saturated = sat;
+                    sink->on_conversion(e);
+                }
+            }
+            c.out[v * pr.outputs + o] = acc;
+        }
+    }
+}
+
+}  // namespace
+
+void detail::fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vector<std::uint64_t>& keys) {
+    const prepared& pr = *c.pr;
+    const int S = pr.params.voting_samples;
+    keys.resize(static_cast<std::size_t>(pr.P * pr.Q * S));
+    std::size_t k = 0;
+    for (int i = 0; i < pr.P; ++i) {
+        const std::uint64_t col = c.column_base + o * static_cast<std::size_t>(pr.P) + static_cast<std::size_t>(i);
+        for (int j = 0; j < pr.Q; ++j)
+            for (int s = 0; s < S; ++s) keys[k++] = cycle_key(c.temporal, n, col, j, s);
+    }
+}
+
+void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt,
+                             conversion_sink* sink) {
+    const prepared& pr = *c.pr;
+    const cim_params& p = pr.params;
+    if (p.weight_bit_parallel) return run_weight_bp(c, b0, b1, cnt, sink);
+    const std::size_t W = pr.words, nacc = pr.acc_scale.size();
+    const int S = p.voting_samples;
+    const bool median = p.vote == vote_rule::median;
+    const double top = static_cast<double>(pr.top);
+    std::vector<std::uint64_t> keys;
+    std::vector<std::int32_t> samples(static_cast<std::size_t>(S));
+    std::vector<std::int64_t> acc(nacc);
+    const std::size_t vend = std::min(b1 * lanes, c.vectors);
+    for (std::size_t v = b0 * lanes; v < vend; ++v)
+        std::fill(c.out + v * pr.outputs, c.out + (v + 1) * pr.outputs, 0);
+
+    for (std::size_t cb = b0; cb < b1; cb += chunk_blocks) {
+        const std::size_t ce = std::min(b1, cb + chunk_blocks);
+        for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+            for (std::size_t o = 0; o < pr.outputs; ++o) {
+                if (pr.any_noisy) fill_keys(c, n, o, keys);
+                for (std::size_t b = cb; b < ce; ++b) {
+                    const std::uint64_t* xb = c.xblock(n, b);
+                    for (std::size_t l = 0; l < lanes; ++l) {
+                        const std::size_t v = b * lanes + l;
+                        if (v >= c.vectors) break;
+                        const std::uint64_t gv = c.first_vector + v;
+                        std::fill(acc.begin(), acc.end(), 0);
+                        for (int i = 0; i < pr.P; ++i) {
+                            const std::uint64_t* wp = pr.wplane(n, o, i);
+                            const std::size_t col = o * static_cast<std::size_t>(pr.P) + static_cast<std::size_t>(i);
+                            for (int j = 0; j < pr.Q; ++j) {
+                                const cycle_info& cy = pr.cycle(i, j);
+                                std::int64_t cnt_ideal = 0;
+                                double dsum = 0.0;  // cell variation of the active cells
+                                for (int t = 0; t < cy.width; ++t) {
+                                    const std::uint64_t* xp = xb + static_cast<std::size_t>(cy.lo + t) * W * lanes + l;
+                                    std::int64_t pc = 0;
+                                    for (std::size_t k = 0; k < W; ++k) {
+                                        pc += __builtin_popcountll(wp[k] & xp[k * lanes]);
+                                        if (c.delta) {
+                                            const double* dcol = c.delta + col * c.delta_rows;
+                                            double s = 0.0;
+                                            for (std::uint64_t xw = xp[k * lanes]; xw; xw &= xw - 1)
+                                                s += dcol[k * 64 + static_cast<std::size_t>(__builtin_ctzll(xw))];
+                                            dsum += std::ldexp(s, t);
+                                        }
+                                    }
+                                    cnt_ideal += pc << t;
+                                }
+                                std::int64_t code = 0;
+                                const std::size_t key_at = (static_cast<std::size_t>(i * pr.Q + j)) * static_cast<std::size_t>(S);
+                                if (cy.table < 0) {
+                                    code = cy.kind == cycle_kind::digital ? cnt_ideal : cnt_ideal * pr.top / cy.fs;
+                                    acc[0] += cy.sign * (cnt_ideal << cy.shift);
+                                } else {
+                                    const conversion_table& tab = pr.tables[static_cast<std::size_t>(cy.table)];
+                                    const int ns = cy.kind == cycle_kind::voted ? S : 1;
+                                    if (c.delta) {
+                                        // Real-valued count: sample the transfer directly.
+                                        const double creal = static_cast<double>(cnt_ideal) + dsum;
+                                        const double a = std::clamp(compress(creal, p.gain_compression) / static_cast<double>(cy.fs), 0.0, 1.0);
+                                        const double sg = cy.noisy ? noise_sigma(a, p.sigma_rand, p.sigma_nl, p.row_parallelism) : 0.0;
+                                        for (int s = 0; s < ns; ++s)
+                                            samples[static_cast<std::size_t>(s)] =
+                                                sg > 0.0 ? sample_direct(a, sg, pr.top, draw63(keys[key_at + static_cast<std::size_t>(s)], gv))
+                                                         : static_cast<std::int32_t>(std::nearbyint(a * top));
+                                    } else {
+                                        for (int s = 0; s < ns; ++s)
+                                            samples[static_cast<std::size_t>(s)] =
+                                                cy.noisy ? tab.sample(cnt_ideal, draw63(keys[key_at + static_cast<std::size_t>(s)], gv))
+                                                         : tab.code(cnt_ideal);
+                                    }
+                                    code = ns == 1 ? samples[0] : vote(samples.data(), ns, median);
+                                    acc[static_cast<std::size_t>(cy.acc)] += cy.sign * (code << cy.shift);
+                                }
+                                const bool sat = cy.adc && saturated(code, pr.top, cnt_ideal, cy.fs);
+                                cnt.saturations += sat;
+                                if (sink) {
+                                    conversion_event e;
+                                    e.vector = gv;
+                                    e.output = static_cast<std::uint32_t>(o);
+                                    e.tile = static_cast<std::uint32_t>(n);
+                                    e.i = i;
+                                    e.j = j;
+                                    e.kind = cy.kind;
+                                    e.ideal = cnt_ideal;
+                                    e.full_scale = cy.fs;
+                                    e.code = static_cast<std::int32_t>(code);
+                                    e.error_lsb = cy.adc ? static_cast<double>(code) -
+                                                               static_cast<double>(cnt_ideal) * top / static_cast<double>(cy.fs)
+                                                         : 0.0;
+                                    e.saturated = sat;
+                                    sink->on_conversion(e);
+                                }
+                            }
+                        }
+                        std::int64_t sum = 0;
+                        for (std::size_t a = 0; a < nacc; ++a) sum += acc[a] * pr.acc_scale[a];
+                        c.out[v * pr.outputs + o] += sum;
+                    }
+                }
+            }
+        }
+    }
+}
+
+void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t first_vector,
+                     const stream_key& key, std::int64_t* out, conversion_sink* sink) {
+    prepared& pr = m->pr;
+    if (!m->loaded) throw data_error("mvm_engine::run: load_weights() was not called");
+    if (vectors == 0) return;
+    check_inputs(pr.params, x, vectors * pr.rows, pr.rows);
+    if (pr.tiles.size() > max_key_tiles) throw_parameter("tiles", pr.tiles.size(), "at most 2^20 row tiles per layer");
+    if (key.column_base + pr.outputs * static_cast<std::size_t>(pr.P) > max_key_columns)
+        throw_parameter("column_base", key.column_base, "column_base + outputs * wbit must stay below 2^24");
+
+    run_ctx c;
+    c.pr = &pr;
+    c.x = x;
+    c.vectors = vectors;
+    c.blocks = (vectors + lanes - 1) / lanes;
+    c.first_vector = first_vector;
+    c.column_base = key.column_base;
+    c.temporal = key_fold(stream_base(key, stream_kind::temporal), key.layer);
+    c.out = out;
+    if (pr.params.cell_sigma > 0.0) {
+        if (!m->delta_valid || !same_static_key(m->delta_key, key) || pr.params.cell_redraw) {
+            make_delta(pr, key, m->delta, m->delta_rows);
+            m->delta_key = key;
+            m->delta_valid = true;
+        }
+        c.delta = m->delta.data();
+        c.delta_rows = m->delta_rows;
+    }
+
+    const bool use_avx = m->avx512 && sink == nullptr;
+    const int nthreads = sink ? 1 : m->pool.size();
+    std::vector<engine_counters> part(static_cast<std::size_t>(m->pool.size()));
+    if (!pr.params.weight_bit_parallel) {
+        m->xplanes.resize(pr.tiles.size() * c.blocks * static_cast<std::size_t>(pr.params.xbit) * pr.words * lanes);
+        c.xplanes = m->xplanes.data();
+    }
+    auto work = [&](int t, std::size_t b0, std::size_t b1) {
+        if (!pr.params.weight_bit_parallel) {
+            if (!(use_avx && pack_avx512(c, m->xplanes.data(), b0, b1))) pack_portable(c, m->xplanes.data(), b0, b1);
+        }
+        engine_counters& pc = part[static_cast<std::size_t>(t)];
+        if (use_avx) kernel_avx512(c, b0, b1, pc);
+        else kernel_portable(c, b0, b1, pc, sink);
+    };
+    if (nthreads == 1) work(0, 0, c.blocks);
+    else m->pool.parallel_for(c.blocks, work);
+
+    engine_counters total;
+    for (const auto& pc : part) total += pc;
+    const std::uint64_t per = vectors * pr.outputs * pr.tiles.size();
+    if (pr.params.weight_bit_parallel) {
+        total.conversions = total.adc_conversions = per;
+        total.analog = per;
+    } else {
+        const auto cyc = [&](cycle_kind k) { return per * static_cast<std::uint64_t>(pr.plan.count(k)); };
+        total.conversions = per * static_cast<std::uint64_t>(pr.P * pr.Q);
+        total.analog = cyc(cycle_kind::analog);
+        total.digital = cyc(cycle_kind::digital);
+        total.voted = cyc(cycle_kind::voted);
+        total.adc_conversions = total.analog + total.voted * static_cast<std::uint64_t>(pr.params.voting_samples) +
+                                (pr.params.digital == digital_mode::adc ? total.digital : 0);
+    }
+    m->counters += total;
+}
+
+}  // namespace acim::core

@@ -1,0 +1,327 @@
+// AVX-512 kernel of the engine: eight input vectors per 512-bit register, one 64-bit word of an
+// activation plane per lane. Counts come from VPOPCNTQ, random numbers from a vectorised SplitMix64,
+// and noisy codes from a guide-table gather. Results are bit-identical to kernel_portable.
+// This translation unit is compiled with AVX-512 flags and only entered after a CPUID check.
+#include "engine_impl.hpp"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+
+namespace acim::core::detail {
+
+namespace {
+
+inline __m512i mix64v(__m512i z) {
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
+                           _mm512_set1_epi64(static_cast<long long>(0xBF58476D1CE4E5B9ULL)));
+    z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
+                           _mm512_set1_epi64(static_cast<long long>(0x94D049BB133111EBULL)));
+    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+}
+
+inline __m512i u63v(std::uint64_t key, __m512i vg) {
+    return _mm512_srli_epi64(mix64v(_mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(key)), vg)), 1);
+}
+
+// rhe(c * L / fs) for integer counts, exactly: x = c * (L/fs) is within 1e-10 of the rational
+// c L / fs, whose distance to any other half-integer is at least 1/(2 fs); the integer remainder
+// r = c L - floor(x) fs then settles ties (half to even) and a floor that landed one below.
+inline __m512i ideal_code_v(__m512i c, std::int64_t fs, std::int64_t top, std::int64_t mult, double ratio) {
+    if (mult) return _mm512_mullo_epi64(c, _mm512_set1_epi64(mult));
+    const __m512d x = _mm512_mul_pd(_mm512_cvtepi64_pd(c), _mm512_set1_pd(ratio));
+    const __m512i k = _mm512_cvtpd_epi64(_mm512_roundscale_pd(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
+    const __m512i vfs = _mm512_set1_epi64(fs);
+    const __m512i r2 = _mm512_slli_epi64(
+        _mm512_sub_epi64(_mm512_mullo_epi64(c, _mm512_set1_epi64(top)), _mm512_mullo_epi64(k, vfs)), 1);
+    const __m512i one = _mm512_set1_epi64(1);
+    const __mmask8 up = _mm512_cmpgt_epi64_mask(r2, vfs) |
+                        (_mm512_cmpeq_epi64_mask(r2, vfs) & _mm512_test_epi64_mask(k, one));
+    return _mm512_mask_add_epi64(k, up, k, one);
+}
+
+// The noise-free code of every lane.
+inline __m512i base_code_v(const conversion_table& t, __m512i count) {
+    if (t.arithmetic()) return ideal_code_v(count, t.full_scale(), t.top(), t.code_mult(), t.code_ratio());
+    return _mm512_cvtepi32_epi64(_mm512_i64gather_epi32(count, t.codes(), 4));
+}
+
+// Lanes of conversion_table::sample that fall outside the table's fast range.
+inline __mmask8 slow_lanes(const conversion_table& t, __m512i u) {
+    const __mmask8 fast =
+        _mm512_cmpge_epu64_mask(u, _mm512_set1_epi64(static_cast<long long>(t.fast_lo()))) &
+        _mm512_cmplt_epu64_mask(u, _mm512_set1_epi64(static_cast<long long>(t.fast_hi())));
+    return static_cast<__mmask8>(~fast);
+}
+
+// conversion_table::sample for the `slow` lanes; `code` holds the noise-free codes on entry.
+inline __m512i sample_v(const conversion_table& t, __m512i count, __m512i u, __m512i code, __mmask8 slow) {
+    const int gb = t.guide_bits();
+    const __m512i gidx = _mm512_add_epi64(_mm512_slli_epi64(count, static_cast<unsigned>(gb)),
+                                          _mm512_srli_epi64(u, static_cast<unsigned>(63 - gb)));
+    const __m512i g = _mm512_cvtepu32_epi64(
+        _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), slow, gidx, t.guide(), 4));
+    code = _mm512_mask_and_epi64(code, slow, g, _mm512_set1_epi64(0xFFFF));
+    __mmask8 walk = _mm512_mask_test_epi64_mask(slow, g, _mm512_set1_epi64(conversion_table::impure_flag));
+    if (walk) {
+        const __m512i one = _mm512_set1_epi64(1);
+        __m512i tidx = _mm512_add_epi64(_mm512_mullo_epi64(count, _mm512_set1_epi64(static_cast<long long>(t.stride()))),
+                                        _mm512_and_si512(_mm512_srli_epi64(g, 16), _mm512_set1_epi64(0x7FFF)));
+        while (walk) {
+            const __m512i thr = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), walk, tidx, t.thresholds(), 8);
+            walk = _mm512_mask_cmpge_epu64_mask(walk, u, thr);
+            code = _mm512_mask_add_epi64(code, walk, code, one);
+            tidx = _mm512_mask_add_epi64(tidx, walk, tidx, one);
+        }
+    }
+    return code;
+}
+
+// Pass 1: the bitline count of every cycle (i, j) of output o for the 8 vectors of a block.
+template <std::size_t WC>
+inline void block_counts(const prepared& pr, const std::uint64_t* wo, const std::uint64_t* xb, __m512i* cnt) {
+    const std::size_t W = WC ? WC : pr.words;
+    for (int i = 0; i < pr.P; ++i) {
+        const std::uint64_t* wp = wo + static_cast<std::size_t>(i) * W;
+        __m512i wv[WC ? WC : 1];
+        if constexpr (WC != 0)
+            for (std::size_t k = 0; k < WC; ++k) wv[k] = _mm512_set1_epi64(static_cast<long long>(wp[k]));
+        for (int j = 0; j < pr.Q; ++j) {
+            const act_cycle& a = pr.plan.act(j);
+            __m512i count = _mm512_setzero_si512();
+            for (int t = 0; t < a.width; ++t) {
+                const std::uint64_t* xp = xb + static_cast<std::size_t>(a.lo + t) * W * lanes;
+                __m512i pc = _mm512_setzero_si512();
+                for (std::size_t k = 0; k < W; ++k) {
+                    const __m512i w = WC ? wv[WC ? k : 0] : _mm512_set1_epi64(static_cast<long long>(wp[k]));
+                    pc = _mm512_add_epi64(pc, _mm512_popcnt_epi64(_mm512_and_si512(w, _mm512_load_si512(xp + k * lanes))));
+                }
+                count = t == 0 ? pc : _mm512_add_epi64(count, _mm512_slli_epi64(pc, static_cast<unsigned>(t)));
+            }
+            _mm512_store_si512(cnt++, count);
+        }
+    }
+}
+
+// Conversions of a block whose uniform fell below a table's slow_below_max(): they need the
+// exact check against slow_below(c) and possibly the tail lookup. Collected branch-free, then
+// processed eight at a time so that every gather lane does useful work.
+struct alignas(64) lane_block {
+    std::int64_t v[lanes];
+};
+
+struct slow_list {
+    std::vector<std::uint64_t> where;  // k * lanes + lane: cycle k, lane
+    std::vector<std::uint64_t> u;
+    std::size_t n = 0;
+    void reset(std::size_t cap) {
+        if (where.size() < cap + lanes) {
+            where.resize(cap + lanes);
+            u.resize(cap + lanes);
+        }
+        n = 0;
+    }
+    void push(__mmask8 m, __m512i idx, __m512i uv) {
+        _mm512_storeu_si512(where.data() + n, _mm512_maskz_compress_epi64(m, idx));
+        _mm512_storeu_si512(u.data() + n, _mm512_maskz_compress_epi64(m, uv));
+        n += static_cast<std::size_t>(__builtin_popcount(m));
+    }
+};
+
+template <std::size_t WC>
+void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt) {
+    const prepared& pr = *c.pr;
+    const cim_params& p = pr.params;
+    const std::size_t ncyc = pr.cycles.size();
+    const int S = p.voting_samples;
+    const bool median = p.vote == vote_rule::median;
+    const __m512i top = _mm512_set1_epi64(pr.top);
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i one = _mm512_set1_epi64(1);
+    const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    bool all_linear = true;
+    for (const cycle_info& cy : pr.cycles) all_linear = all_linear && cy.table < 0;
+    std::vector<std::uint64_t> keys;
+    std::vector<std::int32_t> samples(static_cast<std::size_t>(S));
+    // [cycle][lane] counts and codes of the current block.
+    std::vector<lane_block> counts_v(ncyc), codes_v(ncyc);
+    std::int64_t* const counts = counts_v.data()->v;
+    std::int64_t* const codes = codes_v.data()->v;
+    std::vector<slow_list> slow(pr.tables.size());
+    alignas(64) std::array<std::int64_t, lanes> lane_tmp{};
+    alignas(64) std::array<std::uint64_t, lanes> vg_tmp{};
+    std::uint64_t saturations = 0;
+    const std::size_t vend = std::min(b1 * lanes, c.vectors);
+    for (std::size_t v = b0 * lanes; v < vend; ++v)
+        std::fill(c.out + v * pr.outputs, c.out + (v + 1) * pr.outputs, 0);
+
+    for (std::size_t cb = b0; cb < b1; cb += chunk_blocks) {
+        const std::size_t ce = std::min(b1, cb + chunk_blocks);
+        for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+            for (std::size_t o = 0; o < pr.outputs; ++o) {
+                if (pr.any_noisy) fill_keys(c, n, o, keys);
+                const std::uint64_t* wo = pr.wplane(n, o, 0);
+                for (std::size_t b = cb; b < ce; ++b) {
+                    const std::size_t nvalid = std::min(lanes, c.vectors - b * lanes);
+                    const auto valid = static_cast<__mmask8>((1u << nvalid) - 1u);
+                    block_counts<WC>(pr, wo, c.xblock(n, b), reinterpret_cast<__m512i*>(counts));
+                    __m512i sum;
+                    if (all_linear) {
+                        __m512i a = zero;
+                        for (std::size_t k = 0; k < ncyc; ++k) {
+                            const cycle_info& cy = pr.cycles[k];
+                            const __m512i val = _mm512_slli_epi64(_mm512_load_si512(counts + k * lanes),
+                                                                  static_cast<unsigned>(cy.shift));
+                            a = cy.sign > 0 ? _mm512_add_epi64(a, val) : _mm512_sub_epi64(a, val);
+                        }
+                        sum = _mm512_mullo_epi64(a, _mm512_set1_epi64(pr.top));
+                    } else {
+                        for (std::size_t l = 0; l < lanes; ++l)
+                            vg_tmp[l] = (c.first_vector + b * lanes + l + 1) * golden_gamma;
+                        const __m512i vg = _mm512_load_si512(vg_tmp.data());
+                        for (auto& sl : slow) sl.reset(ncyc * lanes);
+                        // Pass 2: noise-free codes, uniforms, and the list of conversions to refine.
+                        for (std::size_t k = 0; k < ncyc; ++k) {
+                            const cycle_info& cy = pr.cycles[k];
+                            const __m512i count = _mm512_load_si512(counts + k * lanes);
+                            if (cy.table < 0) {
+                                _mm512_store_si512(codes + k * lanes, count);
+                                continue;
+                            }
+                            const conversion_table& tab = pr.tables[static_cast<std::size_t>(cy.table)];
+                            const std::size_t key_at = k * static_cast<std::size_t>(S);
+                            if (cy.kind == cycle_kind::voted && S > 1) {
+                                for (std::size_t l = 0; l < lanes; ++l) {
+                                    std::int64_t q = 0;
+                                    if (l < nvalid) {
+                                        const std::uint64_t gv = c.first_vector + b * lanes + l;
+                                        for (int s = 0; s < S; ++s)
+                                            samples[static_cast<std::size_t>(s)] = tab.sample(
+                                                counts[k * lanes + l], draw63(keys[key_at + static_cast<std::size_t>(s)], gv));
+                                        q = vote(samples.data(), S, median);
+                                    }
+                                    codes[k * lanes + l] = q;
+                                }
+                                continue;
+                            }
+                            const __m512i base = base_code_v(tab, count);
+                            _mm512_store_si512(codes + k * lanes, base);
+                            if (cy.noisy) {
+                                const __m512i u = u63v(keys[key_at], vg);
+                                const __mmask8 m = slow_lanes(tab, u);
+                                slow[static_cast<std::size_t>(cy.table)].push(
+                                    m, _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(k * lanes)), iota), u);
+                            }
+                        }
+                        // Pass 3: refine the listed conversions, eight at a time.
+                        for (std::size_t t = 0; t < slow.size(); ++t) {
+                            const slow_list& sl = slow[t];
+                            for (std::size_t s0 = 0; s0 < sl.n; s0 += lanes) {
+                                const std::size_t m = std::min(lanes, sl.n - s0);
+                                const auto mk = static_cast<__mmask8>((1u << m) - 1u);
+                                const __m512i where = _mm512_maskz_loadu_epi64(mk, sl.where.data() + s0);
+                                const __m512i u = _mm512_maskz_loadu_epi64(mk, sl.u.data() + s0);
+                                const __m512i count = _mm512_mask_i64gather_epi64(zero, mk, where, counts, 8);
+                                const __m512i base = _mm512_mask_i64gather_epi64(zero, mk, where, codes, 8);
+                                const __m512i q = sample_v(pr.tables[t], count, u, base, mk);
+                                _mm512_store_si512(lane_tmp.data(), q);
+                                alignas(64) std::array<std::uint64_t, lanes> wh{};
+                                _mm512_store_si512(wh.data(), where);
+                                for (std::size_t l = 0; l < m; ++l) codes[wh[l]] = lane_tmp[l];
+                            }
+                        }
+                        // Pass 4: saturation and shift-add.
+                        __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, sat = zero;
+                        for (std::size_t k = 0; k < ncyc; ++k) {
+                            const cycle_info& cy = pr.cycles[k];
+                            __m512i val = _mm512_load_si512(codes + k * lanes);
+                            if (cy.table >= 0) {
+                                const __m512i count = _mm512_load_si512(counts + k * lanes);
+                                const __mmask8 edge = _mm512_cmpeq_epi64_mask(val, zero) | _mm512_cmpeq_epi64_mask(val, top);
+                                const __mmask8 inside = _mm512_cmpgt_epi64_mask(count, zero) &
+                                                        _mm512_cmplt_epi64_mask(count, _mm512_set1_epi64(cy.fs));
+                                sat = _mm512_mask_add_epi64(sat, edge & inside & valid, sat, one);
+                            }
+                            val = _mm512_slli_epi64(val, static_cast<unsigned>(cy.shift));
+                            if (cy.sign < 0) val = _mm512_sub_epi64(zero, val);
+                            switch (cy.acc) {
+                            case 0: a0 = _mm512_add_epi64(a0, val); break;
+                            case 1: a1 = _mm512_add_epi64(a1, val); break;
+                            case 2: a2 = _mm512_add_epi64(a2, val); break;
+                            default: a3 = _mm512_add_epi64(a3, val); break;
+                            }
+                        }
+                        saturations += static_cast<std::uint64_t>(_mm512_reduce_add_epi64(sat));
+                        const __m512i part[4] = {a0, a1, a2, a3};
+                        sum = zero;
+                        for (std::size_t k = 0; k < pr.acc_scale.size(); ++k)
+                            sum = _mm512_add_epi64(sum, _mm512_mullo_epi64(part[k], _mm512_set1_epi64(pr.acc_scale[k])));
+                    }
+                    _mm512_store_si512(lane_tmp.data(), sum);
+                    for (std::size_t l = 0; l < nvalid; ++l) c.out[(b * lanes + l) * pr.outputs + o] += lane_tmp[l];
+                }
+            }
+        }
+    }
+    cnt.saturations += saturations;
+}
+
+}  // namespace
+
+void kernel_avx512(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt) {
+    switch (c.pr->words) {
+    case 1: return kernel_t<1>(c, b0, b1, cnt);
+    case 2: return kernel_t<2>(c, b0, b1, cnt);
+    case 3: return kernel_t<3>(c, b0, b1, cnt);
+    case 4: return kernel_t<4>(c, b0, b1, cnt);
+    default: return kernel_t<0>(c, b0, b1, cnt);
+    }
+}
+
+bool pack_avx512(const run_ctx& c, std::uint64_t* xplanes, std::size_t b0, std::size_t b1) {
+    const prepared& pr = *c.pr;
+    const int xbit = pr.params.xbit;
+    if (xbit > 8) return false;
+    const std::size_t W = pr.words;
+    const std::size_t xb = static_cast<std::size_t>(xbit);
+    for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+        const row_tile& t = pr.tiles[n];
+        for (std::size_t b = b0; b < b1; ++b) {
+            std::uint64_t* blk = xplanes + (n * c.blocks + b) * xb * W * lanes;
+            for (std::size_t l = 0; l < lanes; ++l) {
+                const std::size_t v = b * lanes + l;
+                if (v >= c.vectors) {
+                    for (std::size_t q = 0; q < xb * W; ++q) blk[q * lanes + l] = 0;
+                    continue;
+                }
+                const std::int32_t* row = c.x + v * pr.rows;
+                for (std::size_t k = 0; k < W; ++k) {
+                    const std::size_t r0 = t.begin + 64 * k;
+                    const std::size_t avail = r0 < t.end ? std::min<std::size_t>(64, t.end - r0) : 0;
+                    __m512i bytes = _mm512_setzero_si512();
+                    for (std::size_t q = 0; q < 4; ++q) {
+                        const std::size_t have = avail > 16 * q ? std::min<std::size_t>(16, avail - 16 * q) : 0;
+                        if (have == 0) break;
+                        const auto m = static_cast<__mmask16>((1u << have) - 1u);  // have <= 16
+                        const __m512i d = _mm512_maskz_loadu_epi32(m, row + r0 + 16 * q);
+                        const __m128i b8 = _mm512_cvtepi32_epi8(d);
+                        switch (q) {
+                        case 0: bytes = _mm512_inserti32x4(bytes, b8, 0); break;
+                        case 1: bytes = _mm512_inserti32x4(bytes, b8, 1); break;
+                        case 2: bytes = _mm512_inserti32x4(bytes, b8, 2); break;
+                        default: bytes = _mm512_inserti32x4(bytes, b8, 3); break;
+                        }
+                    }
+                    for (std::size_t p = 0; p < xb; ++p) {
+                        const __m512i sh = _mm512_slli_epi16(bytes, static_cast<int>(7 - p));
+                        blk[(p * W + k) * lanes + l] = _mm512_movepi8_mask(sh);
+                    }
+                }
+            }
+        }
+    }
+    return true;
+}
+
+}  // namespace acim::core::detail

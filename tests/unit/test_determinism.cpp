@@ -1,0 +1,221 @@
+// Determinism of noisy runs (ARCHITECTURE.md §5): outputs are a pure function of the stream key and
+// the global vector index, so thread count, batch split and kernel never change a bit; seed and die
+// do change the draws. Counters add up identically over any split.
+#include "core/engine.hpp"
+#include "core/layer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace acim::core;
+
+namespace {
+
+struct setup {
+    std::string name;
+    cim_params p;
+    std::size_t rows = 0, outputs = 0;
+};
+
+std::vector<setup> setups() {
+    std::vector<setup> s;
+    {
+        setup a;  // bit-serial, unsigned, noise + voting + HCiM (exact digital), partial tile
+        a.name = "serial";
+        a.p.wbit = 4;
+        a.p.xbit = 5;
+        a.p.row_parallelism = 64;
+        a.p.adc_bits = 6;
+        a.p.hybrid_levels = 1;
+        a.p.voting_levels = 3;
+        a.p.voting_samples = 3;
+        a.p.sigma_rand = 2.0;
+        a.p.sigma_nl = 4.0;
+        a.rows = 150;
+        a.outputs = 6;
+        s.push_back(a);
+    }
+    {
+        setup b;  // bit-parallel signed, HCiM in ASiM adc mode, median vote
+        b.name = "parallel";
+        b.p.wbit = 5;
+        b.p.xbit = 7;
+        b.p.signed_act = true;
+        b.p.act_enc = 3;
+        b.p.row_parallelism = 100;
+        b.p.adc_bits = 7;
+        b.p.hybrid_levels = 2;
+        b.p.digital = digital_mode::adc;
+        b.p.voting_levels = 4;
+        b.p.voting_samples = 4;
+        b.p.vote = vote_rule::median;
+        b.p.sigma_rand = 1.0;
+        b.p.sigma_nl = 2.0;
+        b.rows = 230;
+        b.outputs = 4;
+        s.push_back(b);
+    }
+    {
+        setup c;  // several words per tile plane (nrow 255 -> 4 words), lossless ADC plus noise
+        c.name = "wide";
+        c.p.row_parallelism = 255;
+        c.p.adc_bits = 8;
+        c.p.sigma_rand = 0.5;
+        c.p.voting_levels = 1;
+        c.p.voting_samples = 2;
+        c.rows = 600;
+        c.outputs = 3;
+        s.push_back(c);
+    }
+    {
+        setup d;  // weight-full-bit-parallel with noise (scalar path)
+        d.name = "weight_bp";
+        d.p.wbit = 4;
+        d.p.xbit = 4;
+        d.p.act_enc = 2;
+        d.p.row_parallelism = 40;
+        d.p.adc_bits = 8;
+        d.p.weight_bit_parallel = true;
+        d.p.sigma_rand = 3.0;
+        d.rows = 90;
+        d.outputs = 3;
+        s.push_back(d);
+    }
+    return s;
+}
+
+struct data {
+    std::vector<std::int32_t> w, x;
+};
+
+data make_data(const setup& s, std::size_t vectors, std::uint64_t seed) {
+    std::mt19937_64 g(seed);
+    data d;
+    const int wl = -(1 << (s.p.wbit - 1)), wh = (1 << (s.p.wbit - 1)) - 1;
+    const int xl = s.p.signed_act ? -(1 << (s.p.xbit - 1)) : 0;
+    const int xh = s.p.signed_act ? (1 << (s.p.xbit - 1)) - 1 : (1 << s.p.xbit) - 1;
+    d.w.resize(s.outputs * s.rows);
+    for (auto& v : d.w) v = std::uniform_int_distribution<int>(wl, wh)(g);
+    d.x.resize(vectors * s.rows);
+    for (auto& v : d.x) v = std::uniform_int_distribution<int>(xl, xh)(g);
+    return d;
+}
+
+constexpr std::size_t vectors = 64;
+
+struct result {
+    std::vector<std::int64_t> out;
+    engine_counters counters;
+};
+
+// Runs the batch in calls of `split` vectors.
+result run(const setup& s, const data& d, int threads, kernel_isa isa, std::size_t split, const stream_key& key) {
+    mvm_engine e(s.p, engine_options{threads, isa});
+    e.load_weights(d.w.data(), s.outputs, s.rows, dense_tiling(s.rows, s.p.row_parallelism));
+    result r;
+    r.out.assign(vectors * s.outputs, 0);
+    for (std::size_t first = 0; first < vectors; first += split) {
+        const std::size_t n = std::min(split, vectors - first);
+        e.run(d.x.data() + first * s.rows, n, first, key, r.out.data() + first * s.outputs);
+    }
+    r.counters = e.counters();
+    return r;
+}
+
+stream_key key_of(std::uint64_t seed, std::uint32_t die) {
+    stream_key k;
+    k.seed = seed;
+    k.die = die;
+    k.layer = 2;
+    return k;
+}
+
+}  // namespace
+
+TEST(Determinism, ThreadsSplitsAndKernelsAreBitIdentical) {
+    const bool avx = cpu_has_avx512_kernel();
+    for (const setup& s : setups()) {
+        SCOPED_TRACE(s.name + ": " + s.p.describe());
+        const data d = make_data(s, vectors, 42);
+        const stream_key key = key_of(7, 0);
+        const result ref = run(s, d, 1, kernel_isa::portable, vectors, key);
+        ASSERT_GT(ref.counters.conversions, 0u);
+        std::vector<kernel_isa> isas = {kernel_isa::portable};
+        if (avx) isas.push_back(kernel_isa::avx512);
+        for (kernel_isa isa : isas) {
+            for (int threads : {1, 2, 4}) {
+                for (std::size_t split : {std::size_t{1}, std::size_t{7}, std::size_t{64}}) {
+                    const result r = run(s, d, threads, isa, split, key);
+                    EXPECT_EQ(r.out, ref.out) << "isa " << static_cast<int>(isa) << " threads " << threads
+                                              << " split " << split;
+                    EXPECT_TRUE(r.counters == ref.counters)
+                        << "isa " << static_cast<int>(isa) << " threads " << threads << " split " << split
+                        << ": conversions " << r.counters.conversions << " vs " << ref.counters.conversions
+                        << ", saturations " << r.counters.saturations << " vs " << ref.counters.saturations;
+                }
+            }
+        }
+    }
+}
+
+TEST(Determinism, SameKeySameOutputAcrossEngines) {
+    for (const setup& s : setups()) {
+        const data d = make_data(s, vectors, 5);
+        EXPECT_EQ(run(s, d, 1, kernel_isa::portable, 64, key_of(3, 1)).out,
+                  run(s, d, 1, kernel_isa::portable, 64, key_of(3, 1)).out)
+            << s.name;
+    }
+}
+
+TEST(Determinism, SeedDieAndLayerChangeTheDraws) {
+    for (const setup& s : setups()) {
+        SCOPED_TRACE(s.name);
+        const data d = make_data(s, vectors, 6);
+        const auto base = run(s, d, 1, kernel_isa::portable, 64, key_of(10, 0)).out;
+        EXPECT_NE(run(s, d, 1, kernel_isa::portable, 64, key_of(11, 0)).out, base);  // other seed
+        EXPECT_NE(run(s, d, 1, kernel_isa::portable, 64, key_of(10, 1)).out, base);  // other die
+        stream_key k = key_of(10, 0);
+        k.layer = 3;
+        EXPECT_NE(run(s, d, 1, kernel_isa::portable, 64, k).out, base);  // other layer
+        k = key_of(10, 0);
+        k.macro = 1;
+        EXPECT_NE(run(s, d, 1, kernel_isa::portable, 64, k).out, base);  // other macro
+        // The same vector at another global index gets other draws.
+        mvm_engine e(s.p, engine_options{1, kernel_isa::portable});
+        e.load_weights(d.w.data(), s.outputs, s.rows, dense_tiling(s.rows, s.p.row_parallelism));
+        std::vector<std::int64_t> a(vectors * s.outputs), b(vectors * s.outputs);
+        e.run(d.x.data(), vectors, 0, key_of(10, 0), a.data());
+        e.run(d.x.data(), vectors, 1000000, key_of(10, 0), b.data());
+        EXPECT_EQ(a, base);
+        EXPECT_NE(a, b);
+    }
+}
+
+TEST(Determinism, CountersAddUpOverSplits) {
+    const setup s = setups()[0];
+    const data d = make_data(s, vectors, 9);
+    const result whole = run(s, d, 2, kernel_isa::automatic, 64, key_of(1, 0));
+    const result parts = run(s, d, 2, kernel_isa::automatic, 7, key_of(1, 0));
+    EXPECT_TRUE(whole.counters == parts.counters);
+    const cycle_plan plan(s.p);
+    const std::uint64_t per = vectors * s.outputs * ((s.rows + 63) / 64);  // tiles of 64 rows
+    EXPECT_EQ(whole.counters.conversions, per * 20u);
+    EXPECT_EQ(whole.counters.digital, per * static_cast<std::uint64_t>(plan.count(cycle_kind::digital)));
+    EXPECT_EQ(whole.counters.voted, per * static_cast<std::uint64_t>(plan.count(cycle_kind::voted)));
+    EXPECT_EQ(whole.counters.analog, per * static_cast<std::uint64_t>(plan.count(cycle_kind::analog)));
+    // Summing the counters of separate engines (one per split) gives the same totals.
+    engine_counters sum;
+    for (std::size_t first = 0; first < vectors; first += 7) {
+        mvm_engine e(s.p, engine_options{1, kernel_isa::automatic});
+        e.load_weights(d.w.data(), s.outputs, s.rows, dense_tiling(s.rows, s.p.row_parallelism));
+        const std::size_t n = std::min<std::size_t>(7, vectors - first);
+        std::vector<std::int64_t> out(n * s.outputs);
+        e.run(d.x.data() + first * s.rows, n, first, key_of(1, 0), out.data());
+        sum += e.counters();
+    }
+    EXPECT_TRUE(sum == whole.counters) << sum.saturations << " vs " << whole.counters.saturations;
+}
