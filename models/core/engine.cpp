@@ -166,10 +166,12 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
                              " outside the " + to_text(p.wbit) + "-bit range [" + to_text(wmin) + ", " +
                              to_text(wmax) + "]");
     }
-    // |numerator| <= tiles * L * sum over cycles of FS * 2^shift < tiles * L * nrow * 2^(wbit+xbit+1).
+    // |numerator| <= tiles * L * nrow * 2^(wbit + xbit) (sum over cycles of L * FS_j * 2^shift), or
+    // tiles * L' * FS_w for weight-full-bit-parallel.
+    const double xmax = std::ldexp(1.0, p.signed_act ? p.xbit - 1 : p.xbit);
     const double bound = static_cast<double>(tiles.size()) * static_cast<double>(pr.top) *
-                         static_cast<double>(p.row_parallelism) * std::ldexp(1.0, p.wbit + p.xbit + 1) *
-                         (p.weight_bit_parallel ? static_cast<double>(pr.top) : 1.0);
+                         static_cast<double>(p.row_parallelism) *
+                         (p.weight_bit_parallel ? std::ldexp(1.0, p.wbit - 1) * xmax : std::ldexp(1.0, p.wbit + p.xbit));
     if (bound >= 0x1.0p62)
         throw_parameter("rows", rows, "layer too large: the exact accumulator could exceed 2^62");
 
@@ -258,6 +260,23 @@ void make_delta(const prepared& pr, const stream_key& key, std::vector<double>& 
     }
 }
 
+void emit(conversion_sink* sink, std::uint64_t vector, std::size_t o, std::size_t n, int i, int j, cycle_kind kind,
+          std::int64_t ideal, std::int64_t fs, std::int64_t code, double error_lsb, bool sat) {
+    conversion_event e;
+    e.vector = vector;
+    e.output = static_cast<std::uint32_t>(o);
+    e.tile = static_cast<std::uint32_t>(n);
+    e.i = i;
+    e.j = j;
+    e.kind = kind;
+    e.ideal = ideal;
+    e.full_scale = fs;
+    e.code = static_cast<std::int32_t>(code);
+    e.error_lsb = error_lsb;
+    e.saturated = sat;
+    sink->on_conversion(e);
+}
+
 void run_weight_bp(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, conversion_sink* sink) {
     const prepared& pr = *c.pr;
     const cim_params& p = pr.params;
@@ -285,19 +304,9 @@ void run_weight_bp(const run_ctx& c, std::size_t b0, std::size_t b1, engine_coun
                 acc += q * fsw;
                 const bool sat = (q == pr.top || q == -pr.top) && std::abs(d) < fsw;
                 cnt.saturations += sat;
-                if (sink) {
-                    conversion_event e;
-                    e.vector = gv;
-                    e.output = static_cast<std::uint32_t>(o);
-                    e.tile = static_cast<std::uint32_t>(n);
-                    e.kind = cycle_kind::full_bp;
-                    e.ideal = d;
-                    e.full_scale = fsw;
-                    e.code = static_cast<std::int32_t>(q);
-                    e.error_lsb = static_cast<double>(q) - static_cast<double>(d) * top / static_cast<double>(fsw);
-                    e.saturated = sat;
-                    sink->on_conversion(e);
-                }
+                if (sink)
+                    emit(sink, gv, o, n, 0, 0, cycle_kind::full_bp, d, fsw, q,
+                         static_cast<double>(q) - static_cast<double>(d) * top / static_cast<double>(fsw), sat);
             }
             c.out[v * pr.outputs + o] = acc;
         }
@@ -330,9 +339,6 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
     std::vector<std::uint64_t> keys;
     std::vector<std::int32_t> samples(static_cast<std::size_t>(S));
     std::vector<std::int64_t> acc(nacc);
-    const std::size_t vend = std::min(b1 * lanes, c.vectors);
-    for (std::size_t v = b0 * lanes; v < vend; ++v)
-        std::fill(c.out + v * pr.outputs, c.out + (v + 1) * pr.outputs, 0);
 
     for (std::size_t cb = b0; cb < b1; cb += chunk_blocks) {
         const std::size_t ce = std::min(b1, cb + chunk_blocks);
@@ -396,23 +402,12 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                                 }
                                 const bool sat = cy.adc && saturated(code, pr.top, cnt_ideal, cy.fs);
                                 cnt.saturations += sat;
-                                if (sink) {
-                                    conversion_event e;
-                                    e.vector = gv;
-                                    e.output = static_cast<std::uint32_t>(o);
-                                    e.tile = static_cast<std::uint32_t>(n);
-                                    e.i = i;
-                                    e.j = j;
-                                    e.kind = cy.kind;
-                                    e.ideal = cnt_ideal;
-                                    e.full_scale = cy.fs;
-                                    e.code = static_cast<std::int32_t>(code);
-                                    e.error_lsb = cy.adc ? static_cast<double>(code) -
-                                                               static_cast<double>(cnt_ideal) * top / static_cast<double>(cy.fs)
-                                                         : 0.0;
-                                    e.saturated = sat;
-                                    sink->on_conversion(e);
-                                }
+                                if (sink)
+                                    emit(sink, gv, o, n, i, j, cy.kind, cnt_ideal, cy.fs, code,
+                                         cy.adc ? static_cast<double>(code) - static_cast<double>(cnt_ideal) * top /
+                                                                                   static_cast<double>(cy.fs)
+                                                : 0.0,
+                                         sat);
                             }
                         }
                         std::int64_t sum = 0;
@@ -466,6 +461,8 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
             if (!(use_avx && pack_avx512(c, m->xplanes.data(), b0, b1))) pack_portable(c, m->xplanes.data(), b0, b1);
         }
         engine_counters& pc = part[static_cast<std::size_t>(t)];
+        const std::size_t v1 = std::min(b1 * lanes, c.vectors);
+        if (!pr.params.weight_bit_parallel) std::fill(c.out + b0 * lanes * pr.outputs, c.out + v1 * pr.outputs, 0);
         if (use_avx) kernel_avx512(c, b0, b1, pc);
         else kernel_portable(c, b0, b1, pc, sink);
     };

@@ -114,20 +114,15 @@ struct alignas(64) lane_block {
 struct slow_list {
     std::vector<std::uint64_t> where;  // k * lanes + lane: cycle k, lane
     std::vector<std::uint64_t> u;
-    std::size_t n = 0;
-    void reset(std::size_t cap) {
-        if (where.size() < cap + lanes) {
-            where.resize(cap + lanes);
-            u.resize(cap + lanes);
-        }
-        n = 0;
-    }
-    void push(__mmask8 m, __m512i idx, __m512i uv) {
-        _mm512_storeu_si512(where.data() + n, _mm512_maskz_compress_epi64(m, idx));
-        _mm512_storeu_si512(u.data() + n, _mm512_maskz_compress_epi64(m, uv));
-        n += static_cast<std::size_t>(__builtin_popcount(m));
-    }
+    std::size_t table = 0;
 };
+
+// Appends the lanes of m to a list whose fill count lives in a register of the caller.
+inline void push_slow(std::uint64_t* where, std::uint64_t* us, std::size_t& n, __mmask8 m, __m512i at, __m512i u) {
+    _mm512_storeu_si512(where + n, _mm512_maskz_compress_epi64(m, at));
+    _mm512_storeu_si512(us + n, _mm512_maskz_compress_epi64(m, u));
+    n += static_cast<std::size_t>(__builtin_popcount(m));
+}
 
 template <std::size_t WC>
 void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt) {
@@ -148,13 +143,24 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     std::vector<lane_block> counts_v(ncyc), codes_v(ncyc);
     std::int64_t* const counts = counts_v.data()->v;
     std::int64_t* const codes = codes_v.data()->v;
-    std::vector<slow_list> slow(pr.tables.size());
+    // Noisy conversions whose uniform fell outside the fast range, one list per noisy table (at most
+    // three: full group, short group, sign cycle), filled branch-free and refined eight at a time.
+    std::vector<slow_list> slow;
+    std::vector<int> slot_of(pr.tables.size(), -1);
+    for (std::size_t t = 0; t < pr.tables.size(); ++t) {
+        if (!pr.tables[t].noisy() || slow.size() == 3) continue;
+        slot_of[t] = static_cast<int>(slow.size());
+        slow.push_back({std::vector<std::uint64_t>(ncyc * lanes + lanes), std::vector<std::uint64_t>(ncyc * lanes + lanes), t});
+    }
+    std::uint64_t* const w0 = slow.size() > 0 ? slow[0].where.data() : nullptr;
+    std::uint64_t* const w1 = slow.size() > 1 ? slow[1].where.data() : nullptr;
+    std::uint64_t* const w2 = slow.size() > 2 ? slow[2].where.data() : nullptr;
+    std::uint64_t* const u0 = slow.size() > 0 ? slow[0].u.data() : nullptr;
+    std::uint64_t* const u1 = slow.size() > 1 ? slow[1].u.data() : nullptr;
+    std::uint64_t* const u2 = slow.size() > 2 ? slow[2].u.data() : nullptr;
     alignas(64) std::array<std::int64_t, lanes> lane_tmp{};
     alignas(64) std::array<std::uint64_t, lanes> vg_tmp{};
     std::uint64_t saturations = 0;
-    const std::size_t vend = std::min(b1 * lanes, c.vectors);
-    for (std::size_t v = b0 * lanes; v < vend; ++v)
-        std::fill(c.out + v * pr.outputs, c.out + (v + 1) * pr.outputs, 0);
 
     for (std::size_t cb = b0; cb < b1; cb += chunk_blocks) {
         const std::size_t ce = std::min(b1, cb + chunk_blocks);
@@ -180,7 +186,7 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                         for (std::size_t l = 0; l < lanes; ++l)
                             vg_tmp[l] = (c.first_vector + b * lanes + l + 1) * golden_gamma;
                         const __m512i vg = _mm512_load_si512(vg_tmp.data());
-                        for (auto& sl : slow) sl.reset(ncyc * lanes);
+                        std::size_t n0 = 0, n1 = 0, n2 = 0;
                         // Pass 2: noise-free codes, uniforms, and the list of conversions to refine.
                         for (std::size_t k = 0; k < ncyc; ++k) {
                             const cycle_info& cy = pr.cycles[k];
@@ -191,7 +197,7 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                             }
                             const conversion_table& tab = pr.tables[static_cast<std::size_t>(cy.table)];
                             const std::size_t key_at = k * static_cast<std::size_t>(S);
-                            if (cy.kind == cycle_kind::voted && S > 1) {
+                            if (cy.kind == cycle_kind::voted && S > 1 && cy.noisy) {
                                 for (std::size_t l = 0; l < lanes; ++l) {
                                     std::int64_t q = 0;
                                     if (l < nvalid) {
@@ -210,21 +216,26 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                             if (cy.noisy) {
                                 const __m512i u = u63v(keys[key_at], vg);
                                 const __mmask8 m = slow_lanes(tab, u);
-                                slow[static_cast<std::size_t>(cy.table)].push(
-                                    m, _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(k * lanes)), iota), u);
+                                const __m512i at = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(k * lanes)), iota);
+                                switch (slot_of[static_cast<std::size_t>(cy.table)]) {
+                                case 0: push_slow(w0, u0, n0, m, at, u); break;
+                                case 1: push_slow(w1, u1, n1, m, at, u); break;
+                                default: push_slow(w2, u2, n2, m, at, u); break;
+                                }
                             }
                         }
                         // Pass 3: refine the listed conversions, eight at a time.
                         for (std::size_t t = 0; t < slow.size(); ++t) {
                             const slow_list& sl = slow[t];
-                            for (std::size_t s0 = 0; s0 < sl.n; s0 += lanes) {
-                                const std::size_t m = std::min(lanes, sl.n - s0);
+                            const std::size_t ns = t == 0 ? n0 : (t == 1 ? n1 : n2);
+                            for (std::size_t s0 = 0; s0 < ns; s0 += lanes) {
+                                const std::size_t m = std::min(lanes, ns - s0);
                                 const auto mk = static_cast<__mmask8>((1u << m) - 1u);
                                 const __m512i where = _mm512_maskz_loadu_epi64(mk, sl.where.data() + s0);
                                 const __m512i u = _mm512_maskz_loadu_epi64(mk, sl.u.data() + s0);
                                 const __m512i count = _mm512_mask_i64gather_epi64(zero, mk, where, counts, 8);
                                 const __m512i base = _mm512_mask_i64gather_epi64(zero, mk, where, codes, 8);
-                                const __m512i q = sample_v(pr.tables[t], count, u, base, mk);
+                                const __m512i q = sample_v(pr.tables[sl.table], count, u, base, mk);
                                 _mm512_store_si512(lane_tmp.data(), q);
                                 alignas(64) std::array<std::uint64_t, lanes> wh{};
                                 _mm512_store_si512(wh.data(), where);

@@ -329,3 +329,66 @@ TEST(Vote, MedianRule) {
     EXPECT_EQ(v({5, 5, 3}), 5);
     EXPECT_EQ(v({0, 0, 255, 255, 255}), 255);
 }
+
+namespace {
+
+// The documented coupling: code = smallest k with u < round(2^63 P(code <= k | c)), where
+// P(code <= k) = Phi(((k + 1/2)/L - v) / sigma) for k < L (clamping puts the tails on 0 and L).
+std::int64_t inverse_cdf_code(std::uint64_t u, double v, double sigma, std::int64_t top) {
+    const double l = static_cast<double>(top);
+    for (std::int64_t k = 0; k < top; ++k) {
+        const double z = ((static_cast<double>(k) + 0.5) / l - v) / sigma;
+        const long double p = 0.5L * static_cast<long double>(std::erfc(-z / std::sqrt(2.0)));
+        const auto t = static_cast<std::uint64_t>(std::llround(std::ldexp(static_cast<double>(p), 63)));
+        if (u < t) return k;
+    }
+    return top;
+}
+
+}  // namespace
+
+TEST(ConversionTable, SampleIsTheInverseCdfOfEachCount) {
+    struct cfg {
+        std::int64_t fs;
+        adc_model m;
+    };
+    for (const cfg& c : {cfg{255, model(255, 255, 1.0, 2.0)}, cfg{765, model(255, 255, 0.5, 1.0)},
+                         cfg{6, model(3, 6, 20.0, 10.0)}, cfg{100, model(1023, 100, 0.05)}}) {
+        const conversion_table t(c.fs, c.m, true);
+        ASSERT_FALSE(t.direct());
+        std::mt19937_64 g(static_cast<std::uint64_t>(c.fs));
+        for (int k = 0; k < 3000; ++k) {
+            const auto cnt = static_cast<std::int64_t>(g() % static_cast<std::uint64_t>(c.fs + 1));
+            const std::uint64_t u = g() >> 1;
+            const double v = t.analog_value(cnt);
+            const double sigma = noise_sigma(v, c.m.sigma_rand, c.m.sigma_nl, c.m.nrow);
+            ASSERT_EQ(t.sample(cnt, u), inverse_cdf_code(u, v, sigma, c.m.top))
+                << "fs=" << c.fs << " L=" << c.m.top << " c=" << cnt << " u=" << u;
+        }
+    }
+}
+
+TEST(ConversionTable, FastRangeGivesTheNoiseFreeCode) {
+    // Inside [fast_lo, fast_hi) every count must sample its noise-free code; the range is non-empty
+    // at small noise and (nearly) covers the median.
+    adc_model m = model(255, 255, 0.1);  // 0.255 LSB
+    const conversion_table t(255, m, true);
+    ASSERT_LT(t.fast_lo(), t.fast_hi());
+    EXPECT_LT(t.fast_lo(), std::uint64_t{1} << 62);
+    EXPECT_GT(t.fast_hi(), std::uint64_t{1} << 62);
+    std::mt19937_64 g(1);
+    const std::uint64_t span = t.fast_hi() - t.fast_lo();
+    for (int k = 0; k < 20000; ++k) {
+        const std::uint64_t u = t.fast_lo() + g() % span;
+        const auto c = static_cast<std::int64_t>(g() % 256);
+        ASSERT_EQ(t.sample(c, u), t.code(c)) << c;
+        const double v = t.analog_value(c);
+        ASSERT_EQ(t.sample(c, u), inverse_cdf_code(u, v, noise_sigma(v, 0.1, 0.0, 255), 255)) << c;
+    }
+    // Just outside the range some count leaves its noise-free code.
+    if (t.fast_lo() > 0) {
+        bool moved = false;
+        for (std::int64_t c = 0; c <= 255; ++c) moved = moved || t.sample(c, t.fast_lo() - 1) != t.code(c);
+        EXPECT_TRUE(moved);
+    }
+}

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -218,4 +220,61 @@ TEST(Determinism, CountersAddUpOverSplits) {
         sum += e.counters();
     }
     EXPECT_TRUE(sum == whole.counters) << sum.saturations << " vs " << whole.counters.saturations;
+}
+
+TEST(Determinism, RandomNoisyConfigsAgreeAcrossKernelsAndThreads) {
+    // Random configurations with noise, voting and HCiM: the AVX-512 kernel (fast range, slow-lane
+    // lists, guide tables) must reproduce the portable kernel bit for bit.
+    if (!cpu_has_avx512_kernel()) GTEST_SKIP() << "CPU lacks AVX-512 VPOPCNTDQ";
+    std::mt19937_64 g(77);
+    auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(g); };
+    int avx_used = 0;
+    for (int n = 0; n < 150; ++n) {
+        setup s;
+        cim_params& p = s.p;
+        p.wbit = uni(2, 8);
+        p.signed_act = uni(0, 1) == 1;
+        p.xbit = uni(2, 9);
+        p.act_enc = uni(0, 1) == 0 ? 1 : uni(1, p.signed_act ? p.xbit - 1 : p.xbit);
+        p.row_parallelism = uni(0, 2) == 0 ? uni(1, 20) : uni(20, 320);
+        p.adc_bits = uni(1, 10);
+        const cycle_plan plan(p);
+        const int levels = plan.weight_cycles() + plan.act_cycles() - 1;
+        p.hybrid_levels = uni(0, 1) == 0 ? 0 : uni(0, levels);
+        p.digital = uni(0, 1) == 0 ? digital_mode::exact : digital_mode::adc;
+        p.voting_levels = uni(0, 1) == 0 ? 0 : uni(0, levels);
+        p.voting_samples = uni(1, 5);
+        p.vote = uni(0, 1) == 0 ? vote_rule::mode_min : vote_rule::median;
+        const double scale[] = {0.0, 0.05, 0.5, 3.0, 30.0};
+        p.sigma_rand = scale[uni(0, 4)];
+        p.sigma_nl = scale[uni(0, 4)];
+        // Keep the noisy code tables small (their construction dominates the run time): counts x
+        // code window <= ~60k threshold entries.
+        const double top = std::ldexp(1.0, p.adc_bits) - 1.0;
+        const double window = std::min(top + 1.0, 20.0 * (p.sigma_rand + p.sigma_nl) / 100.0 * top + 3.0);
+        const double per_row = (std::ldexp(1.0, p.act_enc) - 1.0) * window;
+        p.row_parallelism = std::max(1, std::min(p.row_parallelism, static_cast<int>(60000.0 / per_row)));
+        s.rows = static_cast<std::size_t>(uni(1, 400));
+        s.outputs = static_cast<std::size_t>(uni(1, 4));
+        const std::size_t nv = static_cast<std::size_t>(uni(1, 40));
+        const data d = make_data(s, nv, static_cast<std::uint64_t>(n));
+        stream_key key = key_of(static_cast<std::uint64_t>(n), 0);
+        std::vector<std::vector<std::int64_t>> outs;
+        engine_counters first{};
+        for (int variant = 0; variant < 3; ++variant) {
+            const kernel_isa isa = variant == 0 ? kernel_isa::portable : kernel_isa::avx512;
+            mvm_engine e(p, engine_options{variant == 2 ? 2 : 1, isa});
+            avx_used += variant == 1 && e.uses_avx512();
+            e.load_weights(d.w.data(), s.outputs, s.rows, dense_tiling(s.rows, p.row_parallelism));
+            std::vector<std::int64_t> out(nv * s.outputs);
+            e.run(d.x.data(), nv, 12345, key, out.data());
+            outs.push_back(out);
+            if (variant == 0) first = e.counters();
+            else EXPECT_TRUE(e.counters() == first) << p.describe() << " saturations " << e.counters().saturations
+                                                    << " vs " << first.saturations;
+        }
+        ASSERT_EQ(outs[1], outs[0]) << p.describe() << " rows " << s.rows << " outputs " << s.outputs << " vectors " << nv;
+        ASSERT_EQ(outs[2], outs[0]) << p.describe();
+    }
+    EXPECT_GT(avx_used, 100);  // most configurations really ran the AVX-512 kernel
 }

@@ -67,6 +67,7 @@ struct ref_cfg {
     bool is_signed = false;
     int enc = 1, nrow = 1, adc = 1, lh = 0;
     bool exact_digital = true;
+    int lv = 0, samples = 1;  // majority voting: without noise it must change nothing
     bool weight_bp = false;
 };
 
@@ -141,6 +142,8 @@ cim_params to_params(const ref_cfg& c) {
     p.hybrid_levels = c.lh;
     p.digital = c.exact_digital ? digital_mode::exact : digital_mode::adc;
     p.weight_bit_parallel = c.weight_bp;
+    p.voting_levels = c.lv;
+    p.voting_samples = c.samples;
     return p;
 }
 
@@ -156,6 +159,8 @@ void random_hcim(std::mt19937_64& g, ref_cfg& c) {
     const int q = static_cast<int>(ref_groups(c.xbit, c.is_signed, c.enc).size());
     c.lh = uniform(g, 0, 1) == 0 ? 0 : uniform(g, 0, c.wbit + q - 1);
     c.exact_digital = uniform(g, 0, 1) == 1;
+    c.lv = uniform(g, 0, 3) == 0 ? uniform(g, 0, c.wbit + q - 1) : 0;
+    c.samples = c.lv > 0 ? uniform(g, 1, 5) : 1;
 }
 
 std::int64_t lcm(std::int64_t a, std::int64_t b) {
