@@ -29,6 +29,7 @@ inline __m512i u63v(std::uint64_t key, __m512i vg) {
 // c L / fs, whose distance to any other half-integer is at least 1/(2 fs); the integer remainder
 // r = c L - floor(x) fs then settles ties (half to even) and a floor that landed one below.
 inline __m512i ideal_code_v(__m512i c, std::int64_t fs, std::int64_t top, std::int64_t mult, double ratio) {
+    if (mult == 1) return c;
     if (mult) return _mm512_mullo_epi64(c, _mm512_set1_epi64(mult));
     const __m512d x = _mm512_mul_pd(_mm512_cvtepi64_pd(c), _mm512_set1_pd(ratio));
     const __m512i k = _mm512_cvtpd_epi64(_mm512_roundscale_pd(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC));
@@ -53,6 +54,14 @@ inline __mmask8 slow_lanes(const conversion_table& t, __m512i u) {
         _mm512_cmpge_epu64_mask(u, _mm512_set1_epi64(static_cast<long long>(t.fast_lo()))) &
         _mm512_cmplt_epu64_mask(u, _mm512_set1_epi64(static_cast<long long>(t.fast_hi())));
     return static_cast<__mmask8>(~fast);
+}
+
+// Lanes whose code sits on a rail (0 or L) although 0 < count < fs: unsigned (x - 1) >= L - 1
+// holds exactly for x = 0 and x >= L, and (count - 1) < fs - 1 exactly for 0 < count < fs.
+inline __mmask8 rail_mask(__m512i code, __m512i count, __m512i top1, std::int64_t fs) {
+    const __m512i one = _mm512_set1_epi64(1);
+    const __mmask8 edge = _mm512_cmpge_epu64_mask(_mm512_sub_epi64(code, one), top1);
+    return _mm512_mask_cmplt_epu64_mask(edge, _mm512_sub_epi64(count, one), _mm512_set1_epi64(fs - 1));
 }
 
 // conversion_table::sample for the `slow` lanes; `code` holds the noise-free codes on entry.
@@ -131,7 +140,7 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     const std::size_t ncyc = pr.cycles.size();
     const int S = p.voting_samples;
     const bool median = p.vote == vote_rule::median;
-    const __m512i top = _mm512_set1_epi64(pr.top);
+    const __m512i top1 = _mm512_set1_epi64(pr.top - 1);
     const __m512i zero = _mm512_setzero_si512();
     const __m512i one = _mm512_set1_epi64(1);
     const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
@@ -187,72 +196,44 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                             vg_tmp[l] = (c.first_vector + b * lanes + l + 1) * golden_gamma;
                         const __m512i vg = _mm512_load_si512(vg_tmp.data());
                         std::size_t n0 = 0, n1 = 0, n2 = 0;
-                        // Pass 2: noise-free codes, uniforms, and the list of conversions to refine.
-                        for (std::size_t k = 0; k < ncyc; ++k) {
-                            const cycle_info& cy = pr.cycles[k];
-                            const __m512i count = _mm512_load_si512(counts + k * lanes);
-                            if (cy.table < 0) {
-                                _mm512_store_si512(codes + k * lanes, count);
-                                continue;
-                            }
-                            const conversion_table& tab = pr.tables[static_cast<std::size_t>(cy.table)];
-                            const std::size_t key_at = k * static_cast<std::size_t>(S);
-                            if (cy.kind == cycle_kind::voted && S > 1 && cy.noisy) {
-                                for (std::size_t l = 0; l < lanes; ++l) {
-                                    std::int64_t q = 0;
-                                    if (l < nvalid) {
-                                        const std::uint64_t gv = c.first_vector + b * lanes + l;
-                                        for (int s = 0; s < S; ++s)
-                                            samples[static_cast<std::size_t>(s)] = tab.sample(
-                                                counts[k * lanes + l], draw63(keys[key_at + static_cast<std::size_t>(s)], gv));
-                                        q = vote(samples.data(), S, median);
-                                    }
-                                    codes[k * lanes + l] = q;
-                                }
-                                continue;
-                            }
-                            const __m512i base = base_code_v(tab, count);
-                            _mm512_store_si512(codes + k * lanes, base);
-                            if (cy.noisy) {
-                                const __m512i u = u63v(keys[key_at], vg);
-                                const __mmask8 m = slow_lanes(tab, u);
-                                const __m512i at = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(k * lanes)), iota);
-                                switch (slot_of[static_cast<std::size_t>(cy.table)]) {
-                                case 0: push_slow(w0, u0, n0, m, at, u); break;
-                                case 1: push_slow(w1, u1, n1, m, at, u); break;
-                                default: push_slow(w2, u2, n2, m, at, u); break;
-                                }
-                            }
-                        }
-                        // Pass 3: refine the listed conversions, eight at a time.
-                        for (std::size_t t = 0; t < slow.size(); ++t) {
-                            const slow_list& sl = slow[t];
-                            const std::size_t ns = t == 0 ? n0 : (t == 1 ? n1 : n2);
-                            for (std::size_t s0 = 0; s0 < ns; s0 += lanes) {
-                                const std::size_t m = std::min(lanes, ns - s0);
-                                const auto mk = static_cast<__mmask8>((1u << m) - 1u);
-                                const __m512i where = _mm512_maskz_loadu_epi64(mk, sl.where.data() + s0);
-                                const __m512i u = _mm512_maskz_loadu_epi64(mk, sl.u.data() + s0);
-                                const __m512i count = _mm512_mask_i64gather_epi64(zero, mk, where, counts, 8);
-                                const __m512i base = _mm512_mask_i64gather_epi64(zero, mk, where, codes, 8);
-                                const __m512i q = sample_v(pr.tables[sl.table], count, u, base, mk);
-                                _mm512_store_si512(lane_tmp.data(), q);
-                                alignas(64) std::array<std::uint64_t, lanes> wh{};
-                                _mm512_store_si512(wh.data(), where);
-                                for (std::size_t l = 0; l < m; ++l) codes[wh[l]] = lane_tmp[l];
-                            }
-                        }
-                        // Pass 4: saturation and shift-add.
+                        // Pass 2: noise-free (or voted) codes, saturation and shift-add, plus the list
+                        // of noisy conversions whose uniform fell outside the table's fast range.
                         __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, sat = zero;
                         for (std::size_t k = 0; k < ncyc; ++k) {
                             const cycle_info& cy = pr.cycles[k];
-                            __m512i val = _mm512_load_si512(codes + k * lanes);
+                            const __m512i count = _mm512_load_si512(counts + k * lanes);
+                            __m512i val = count;
                             if (cy.table >= 0) {
-                                const __m512i count = _mm512_load_si512(counts + k * lanes);
-                                const __mmask8 edge = _mm512_cmpeq_epi64_mask(val, zero) | _mm512_cmpeq_epi64_mask(val, top);
-                                const __mmask8 inside = _mm512_cmpgt_epi64_mask(count, zero) &
-                                                        _mm512_cmplt_epi64_mask(count, _mm512_set1_epi64(cy.fs));
-                                sat = _mm512_mask_add_epi64(sat, edge & inside & valid, sat, one);
+                                const conversion_table& tab = pr.tables[static_cast<std::size_t>(cy.table)];
+                                const std::size_t key_at = k * static_cast<std::size_t>(S);
+                                if (cy.kind == cycle_kind::voted && S > 1 && cy.noisy) {
+                                    for (std::size_t l = 0; l < lanes; ++l) {
+                                        std::int64_t q = 0;
+                                        if (l < nvalid) {
+                                            const std::uint64_t gv = c.first_vector + b * lanes + l;
+                                            for (int s = 0; s < S; ++s)
+                                                samples[static_cast<std::size_t>(s)] = tab.sample(
+                                                    counts[k * lanes + l], draw63(keys[key_at + static_cast<std::size_t>(s)], gv));
+                                            q = vote(samples.data(), S, median);
+                                        }
+                                        lane_tmp[l] = q;
+                                    }
+                                    val = _mm512_load_si512(lane_tmp.data());
+                                } else {
+                                    val = base_code_v(tab, count);
+                                    if (cy.noisy) {
+                                        _mm512_store_si512(codes + k * lanes, val);
+                                        const __m512i u = u63v(keys[key_at], vg);
+                                        const __mmask8 m = slow_lanes(tab, u);
+                                        const __m512i at = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(k * lanes)), iota);
+                                        switch (slot_of[static_cast<std::size_t>(cy.table)]) {
+                                        case 0: push_slow(w0, u0, n0, m, at, u); break;
+                                        case 1: push_slow(w1, u1, n1, m, at, u); break;
+                                        default: push_slow(w2, u2, n2, m, at, u); break;
+                                        }
+                                    }
+                                }
+                                sat = _mm512_mask_add_epi64(sat, rail_mask(val, count, top1, cy.fs) & valid, sat, one);
                             }
                             val = _mm512_slli_epi64(val, static_cast<unsigned>(cy.shift));
                             if (cy.sign < 0) val = _mm512_sub_epi64(zero, val);
@@ -264,10 +245,47 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                             }
                         }
                         saturations += static_cast<std::uint64_t>(_mm512_reduce_add_epi64(sat));
-                        const __m512i part[4] = {a0, a1, a2, a3};
+                        alignas(64) std::int64_t acc[4][lanes];
+                        _mm512_store_si512(acc[0], a0);
+                        _mm512_store_si512(acc[1], a1);
+                        _mm512_store_si512(acc[2], a2);
+                        _mm512_store_si512(acc[3], a3);
+                        // Pass 3: sample the listed conversions eight at a time and correct the
+                        // accumulators and the saturation count where noise moved the code.
+                        for (std::size_t t = 0; t < slow.size(); ++t) {
+                            const slow_list& sl = slow[t];
+                            const std::size_t ns = t == 0 ? n0 : (t == 1 ? n1 : n2);
+                            for (std::size_t s0 = 0; s0 < ns; s0 += lanes) {
+                                const std::size_t m = std::min(lanes, ns - s0);
+                                const auto mk = static_cast<__mmask8>((1u << m) - 1u);
+                                const __m512i where = _mm512_maskz_loadu_epi64(mk, sl.where.data() + s0);
+                                const __m512i u = _mm512_maskz_loadu_epi64(mk, sl.u.data() + s0);
+                                const __m512i count = _mm512_mask_i64gather_epi64(zero, mk, where, counts, 8);
+                                const __m512i base = _mm512_mask_i64gather_epi64(zero, mk, where, codes, 8);
+                                const __m512i q = sample_v(pr.tables[sl.table], count, u, base, mk);
+                                auto moved = static_cast<unsigned>(_mm512_mask_cmpneq_epi64_mask(mk, q, base));
+                                if (!moved) continue;
+                                alignas(64) std::array<std::int64_t, lanes> qa{}, ba{}, ca{};
+                                alignas(64) std::array<std::uint64_t, lanes> wh{};
+                                _mm512_store_si512(qa.data(), q);
+                                _mm512_store_si512(ba.data(), base);
+                                _mm512_store_si512(ca.data(), count);
+                                _mm512_store_si512(wh.data(), where);
+                                for (; moved; moved &= moved - 1) {
+                                    const auto l = static_cast<std::size_t>(__builtin_ctz(moved));
+                                    const std::size_t k = wh[l] / lanes, lane = wh[l] % lanes;
+                                    const cycle_info& cy = pr.cycles[k];
+                                    acc[cy.acc][lane] += cy.sign * ((qa[l] - ba[l]) << cy.shift);
+                                    if (lane < nvalid) {
+                                        saturations += saturated(qa[l], pr.top, ca[l], cy.fs);
+                                        saturations -= saturated(ba[l], pr.top, ca[l], cy.fs);
+                                    }
+                                }
+                            }
+                        }
                         sum = zero;
                         for (std::size_t k = 0; k < pr.acc_scale.size(); ++k)
-                            sum = _mm512_add_epi64(sum, _mm512_mullo_epi64(part[k], _mm512_set1_epi64(pr.acc_scale[k])));
+                            sum = _mm512_add_epi64(sum, _mm512_mullo_epi64(_mm512_load_si512(acc[k]), _mm512_set1_epi64(pr.acc_scale[k])));
                     }
                     _mm512_store_si512(lane_tmp.data(), sum);
                     for (std::size_t l = 0; l < nvalid; ++l) c.out[(b * lanes + l) * pr.outputs + o] += lane_tmp[l];
