@@ -78,8 +78,11 @@ int run_demo(const demo_options& o) {
     std::printf("acim demo: random linear layer %zu -> %zu, %zu vectors, W%dA%d, %d threads, seed %llu\n\n",
                 o.inputs, o.outputs, o.vectors, base.wbit, base.xbit, o.threads,
                 static_cast<unsigned long long>(o.seed));
-    std::printf("%-30s %12s %12s %12s %10s %14s %12s\n", "configuration", "mean |err|", "max |err|", "SQNR dB",
-                "sat", "conversions", "conv/s");
+    std::printf("%-30s %12s %12s %12s %10s %14s %12s   %s\n", "configuration", "mean |err|", "max |err|", "SQNR dB",
+                "sat", "conversions", "conv/s", "vector 0, outputs 0-3");
+    std::printf("%-30s %12s %12s %12s %10s %14s %12s   %lld %lld %lld %lld\n", "ideal integer result", "", "", "", "", "",
+                "", static_cast<long long>(ideal[0]), static_cast<long long>(ideal[1 % o.outputs]),
+                static_cast<long long>(ideal[2 % o.outputs]), static_cast<long long>(ideal[3 % o.outputs]));
     std::vector<std::int64_t> out(o.vectors * o.outputs);
     double sig = 0.0;
     for (std::int64_t d : ideal) sig += static_cast<double>(d) * static_cast<double>(d);
@@ -100,11 +103,14 @@ int run_demo(const demo_options& o) {
             noise += err * err;
         }
         const engine_counters& c = e.counters();
-        std::printf("%-30s %12.3f %12.3f %12.2f %10llu %14llu %12.3g\n", var.name.c_str(),
+        const auto val = [&](std::size_t k) {
+            return static_cast<double>(out[k % o.outputs]) / static_cast<double>(e.denominator());
+        };
+        std::printf("%-30s %12.3f %12.3f %12.2f %10llu %14llu %12.3g   %.1f %.1f %.1f %.1f\n", var.name.c_str(),
                     sum / static_cast<double>(out.size()), mx,
                     noise > 0.0 ? 10.0 * std::log10(sig / noise) : std::numeric_limits<double>::infinity(),
                     static_cast<unsigned long long>(c.saturations), static_cast<unsigned long long>(c.conversions),
-                    static_cast<double>(c.conversions) / dt);
+                    static_cast<double>(c.conversions) / dt, val(0), val(1), val(2), val(3));
     }
     std::printf("\nErrors are in integer MAC units (ideal result = sum of w_int * x_int).\n");
     return 0;
@@ -116,12 +122,12 @@ int main(int argc, char** argv) {
     CLI::App app{"acim: SystemC/TLM-2.0 model of an SRAM analog compute-in-memory accelerator"};
     app.require_subcommand(0, 1);
     demo_options o;
-    auto* demo = app.add_subcommand("demo", "Run the bit-true core on a random quantised layer (default)");
-    demo->add_option("--inputs", o.inputs, "Layer input features (reduction rows)")->check(CLI::Range(1, 1 << 20));
-    demo->add_option("--outputs", o.outputs, "Layer outputs")->check(CLI::Range(1, 1 << 16));
-    demo->add_option("--vectors", o.vectors, "Input vectors")->check(CLI::Range(1, 1 << 24));
-    demo->add_option("--threads", o.threads, "Worker threads")->check(CLI::Range(1, 256));
-    demo->add_option("--seed", o.seed, "Random seed");
+    app.add_subcommand("demo", "Run the bit-true core on a random quantised layer (default)")->fallthrough();
+    app.add_option("--inputs", o.inputs, "Layer input features (reduction rows)")->check(CLI::Range(1, 1 << 20));
+    app.add_option("--outputs", o.outputs, "Layer outputs")->check(CLI::Range(1, 1 << 16));
+    app.add_option("--vectors", o.vectors, "Input vectors")->check(CLI::Range(1, 1 << 24));
+    app.add_option("--threads", o.threads, "Worker threads")->check(CLI::Range(1, 256));
+    app.add_option("--seed", o.seed, "Random seed");
     CLI11_PARSE(app, argc, argv);
     try {
         return run_demo(o);

@@ -275,7 +275,7 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                     const auto l = static_cast<std::size_t>(__builtin_ctz(moved));
                                     const std::size_t k = wh[l] / lanes, lane = wh[l] % lanes;
                                     const cycle_info& cy = pr.cycles[k];
-                                    acc[cy.acc][lane] += cy.sign * ((qa[l] - ba[l]) << cy.shift);
+                                    acc[cy.acc][lane] += cy.sign * (qa[l] - ba[l]) * (std::int64_t{1} << cy.shift);
                                     if (lane < nvalid) {
                                         saturations += saturated(qa[l], pr.top, ca[l], cy.fs);
                                         saturations -= saturated(ba[l], pr.top, ca[l], cy.fs);
