@@ -451,7 +451,10 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
 
     const bool use_avx = m->avx512 && sink == nullptr;
     const int nthreads = sink ? 1 : m->pool.size();
-    std::vector<engine_counters> part(static_cast<std::size_t>(m->pool.size()));
+    struct alignas(64) padded_counters {  // one cache line each: no false sharing between workers
+        engine_counters c;
+    };
+    std::vector<padded_counters> part(static_cast<std::size_t>(m->pool.size()));
     if (!pr.params.weight_bit_parallel) {
         m->xplanes.resize(pr.tiles.size() * c.blocks * static_cast<std::size_t>(pr.params.xbit) * pr.words * lanes);
         c.xplanes = m->xplanes.data();
@@ -460,7 +463,7 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
         if (!pr.params.weight_bit_parallel) {
             if (!(use_avx && pack_avx512(c, m->xplanes.data(), b0, b1))) pack_portable(c, m->xplanes.data(), b0, b1);
         }
-        engine_counters& pc = part[static_cast<std::size_t>(t)];
+        engine_counters& pc = part[static_cast<std::size_t>(t)].c;
         const std::size_t v1 = std::min(b1 * lanes, c.vectors);
         if (!pr.params.weight_bit_parallel) std::fill(c.out + b0 * lanes * pr.outputs, c.out + v1 * pr.outputs, 0);
         if (use_avx) kernel_avx512(c, b0, b1, pc);
@@ -470,7 +473,7 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     else m->pool.parallel_for(c.blocks, work);
 
     engine_counters total;
-    for (const auto& pc : part) total += pc;
+    for (const auto& pc : part) total += pc.c;
     const std::uint64_t per = vectors * pr.outputs * pr.tiles.size();
     if (pr.params.weight_bit_parallel) {
         total.conversions = total.adc_conversions = per;
