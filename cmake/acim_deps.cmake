@@ -2,6 +2,9 @@
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(Boost 1.74 REQUIRED)   # header-only parts: Boost.Math distributions
+find_package(ZLIB REQUIRED)         # zlib1g-dev: gzip-compressed IDX data
+find_package(Protobuf REQUIRED)     # libprotobuf-dev, needed by libonnx-dev's onnx_proto
+find_package(ONNX REQUIRED)         # libonnx-dev: onnx_proto (ONNX_ML=1, namespace onnx)
 
 if(NOT ACIM_UNIT_TESTS_ONLY)
   pkg_check_modules(SystemC REQUIRED IMPORTED_TARGET systemc>=2.3.3)

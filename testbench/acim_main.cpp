@@ -1,10 +1,11 @@
-// `acim`: the project's command-line entry point. Until the end-to-end workload flow lands, its
-// default job is a demonstration of the bit-true core on a random quantised layer: ideal integer
-// results against simulated ACiM results for several macro configurations, with the error
-// statistics and the conversion rate.
+// `acim`: the project's command-line entry point.
+//   acim [run]        a quantised ONNX network on Fashion-MNIST through the bit-true ACiM core
+//   acim config --dump the effective configuration tree
+//   acim demo         the core on a random quantised layer, for several macro configurations
 #include "core/engine.hpp"
 #include "core/error.hpp"
 #include "core/quantizer.hpp"
+#include "run_job.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -121,16 +122,52 @@ int run_demo(const demo_options& o) {
 int main(int argc, char** argv) {
     CLI::App app{"acim: SystemC/TLM-2.0 model of an SRAM analog compute-in-memory accelerator"};
     app.require_subcommand(0, 1);
+
+    // acim run (also the default with no subcommand)
+    acim::testbench::run_options ro;
+    acim::testbench::job_config jc;
+    jc.backend.macro.sigma_rand = 0.1;  // a sensible default macro: ASiM's W8A8/255/8-bit with 0.1 % noise
+    jc.backend.threads = 2;
+    jc.backend.seed = 1;
+    jc.backend.digital_layers = {0};  // ASiM keeps the first conv digital: 9 rows against a 255-row full scale
+    std::string config_file;
+    std::vector<std::string> overrides;
+    auto* run = app.add_subcommand("run", "Run a quantised ONNX network on Fashion-MNIST through the ACiM core (default)");
+    for (CLI::App* a : {static_cast<CLI::App*>(&app), run}) {
+        a->add_option("--model", ro.model, "Quantised ONNX model (default: the shipped W8A8 CNN)");
+        a->add_option("--data", ro.data_dir, "Directory with t10k-images/labels IDX files (default: Debian's)");
+        a->add_option("--limit", ro.limit, "Use the first N test images (default: all)");
+        a->add_option("--config", config_file, "JSON configuration file");
+        a->add_option("-p,--param", overrides, "Parameter override name=value (see acim config --dump)");
+        a->add_option("--threads", jc.backend.threads, "Worker threads")->check(CLI::Range(1, 256));
+        a->add_option("--seed", jc.backend.seed, "Random seed");
+        a->add_option("--out", ro.out_dir, "Write report.json and layers.csv to this directory");
+    }
+    run->fallthrough();
+
+    auto* config = app.add_subcommand("config", "Print the effective configuration tree");
+    bool do_dump = false;
+    config->add_flag("--dump", do_dump, "Print every parameter with its value, unit and description");
+    config->fallthrough();
+
     demo_options o;
-    app.add_subcommand("demo", "Run the bit-true core on a random quantised layer (default)")->fallthrough();
-    app.add_option("--inputs", o.inputs, "Layer input features (reduction rows)")->check(CLI::Range(1, 1 << 20));
-    app.add_option("--outputs", o.outputs, "Layer outputs")->check(CLI::Range(1, 1 << 16));
-    app.add_option("--vectors", o.vectors, "Input vectors")->check(CLI::Range(1, 1 << 24));
-    app.add_option("--threads", o.threads, "Worker threads")->check(CLI::Range(1, 256));
-    app.add_option("--seed", o.seed, "Random seed");
+    auto* demo = app.add_subcommand("demo", "Run the bit-true core on a random quantised layer");
+    demo->add_option("--inputs", o.inputs, "Layer input features (reduction rows)")->check(CLI::Range(1, 1 << 20));
+    demo->add_option("--outputs", o.outputs, "Layer outputs")->check(CLI::Range(1, 1 << 16));
+    demo->add_option("--vectors", o.vectors, "Input vectors")->check(CLI::Range(1, 1 << 24));
+    demo->add_option("--threads", o.threads, "Worker threads")->check(CLI::Range(1, 256));
+    demo->add_option("--seed", o.seed, "Random seed");
     CLI11_PARSE(app, argc, argv);
     try {
-        return run_demo(o);
+        if (*demo) return run_demo(o);
+        auto params = acim::testbench::job_params(jc);
+        if (!config_file.empty()) acim::testbench::apply_json_file(params, config_file);
+        for (const auto& ov : overrides) acim::testbench::apply_override(params, ov);
+        if (*config) {
+            std::fputs(acim::testbench::dump(params).c_str(), stdout);
+            return 0;
+        }
+        return acim::testbench::run_job(ro, jc);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "acim: error: %s\n", e.what());
         return 2;

@@ -1,0 +1,27 @@
+// `acim run`: a quantised network on a labelled data set through the bit-true ACiM core, with
+// accuracy (float as recorded, ideal integer, ACiM), prediction flips against the ideal integer
+// model, per-layer error statistics, conversion counts and simulation speed.
+#pragma once
+
+#include "job_config.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace acim::testbench {
+
+struct run_options {
+    std::string model;       // ONNX file
+    std::string data_dir;    // directory holding t10k-*-ubyte(.gz)
+    std::string out_dir;     // report.json and layers.csv go here (optional)
+    std::size_t limit = 0;   // first N test images (0 = all)
+    bool progress = true;
+};
+
+// Returns the process exit code. Throws on bad input (model, data, configuration).
+int run_job(const run_options& opt, const job_config& cfg);
+
+// Default locations: the shipped W8A8 CNN and Debian's Fashion-MNIST.
+std::string default_model_path();
+
+}  // namespace acim::testbench

@@ -1,0 +1,63 @@
+// The bit-true ACiM core as the MAC backend of a workload: one mvm_engine per layer, configured
+// from the model's bit widths and a macro configuration, with noise keyed by the global vector
+// index (image index x output pixels + pixel) so results do not depend on batch size or threads.
+// It also measures each layer's error against the ideal integer result on the same inputs.
+//
+// exact_config() is the lossless macro (row parallelism 255, 8-bit ADC, bit-serial, no noise): its
+// code equals the count, so it computes the ideal integer dot product exactly, at core speed.
+#pragma once
+
+#include "core/engine.hpp"
+#include "graph/network.hpp"
+
+#include <memory>
+#include <set>
+#include <vector>
+
+namespace acim::workloads {
+
+struct layer_stats {
+    std::uint64_t outputs = 0;        // MAC outputs compared
+    double signal = 0.0;              // sum of ideal^2
+    double noise = 0.0;               // sum of (acim - ideal)^2
+    double max_abs_error = 0.0;
+    std::uint64_t exact = 0;          // outputs equal to the ideal value
+    acim::core::engine_counters counters;
+    double sqnr_db() const;
+};
+
+struct backend_config {
+    acim::core::cim_params macro;     // wbit/xbit are taken from each layer
+    bool channel_tiling = false;      // ASiM's whole-channel conv tiles instead of dense tiles
+    bool asim_drop = false;           // with channel tiling: ASiM's dropped trailing groups (B1)
+    std::set<std::size_t> digital_layers;  // layers computed exactly on the host
+    int threads = 1;
+    std::uint64_t seed = 0;
+    std::uint32_t die = 0;
+    bool measure = true;              // compare every layer with the ideal integer result
+};
+
+acim::core::cim_params exact_config();
+
+class core_backend : public mac_backend {
+public:
+    core_backend(const network& net, backend_config cfg);
+    void begin_batch(std::size_t first_item, std::size_t items) override;
+    void mac(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
+             std::int64_t* num, std::int64_t& den) override;
+
+    const std::vector<layer_stats>& stats() const { return m_stats; }
+    const backend_config& config() const { return m_cfg; }
+
+private:
+    backend_config m_cfg;
+    std::vector<std::unique_ptr<acim::core::mvm_engine>> m_engines;  // null for digital layers
+    std::vector<layer_stats> m_stats;
+    std::size_t m_first_item = 0, m_items = 1;
+    ideal_backend m_ideal;
+    // Lossless engines (nrow 255, 8-bit ADC, bit-serial, no noise: code = count) for the reference.
+    std::vector<std::unique_ptr<acim::core::mvm_engine>> m_exact;
+    std::vector<std::int64_t> m_ref;
+};
+
+}  // namespace acim::workloads

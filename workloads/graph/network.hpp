@@ -1,0 +1,110 @@
+// A quantised DNN as the accelerator sees it: the conv/linear layers whose multiply-accumulates
+// run on ACiM macros (integer weight codes, bit widths, static activation scales), and the digital
+// host operations between them (bias, BN, ReLU/PACT clip, pooling, flatten, residual add), which
+// run in float32 on the host. `forward` evaluates a batch through any MAC backend: the ideal
+// integer model, the bit-true core, or the TLM macro.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/layer.hpp"
+
+namespace acim::workloads {
+
+// An unsupported, inconsistent or malformed model. Names the node and its op where there is one.
+class model_error : public std::runtime_error {
+public:
+    model_error(const std::string& where, const std::string& what)
+        : std::runtime_error(where.empty() ? what : where + ": " + what) {}
+};
+
+// How an activation becomes integer codes before a MAC layer.
+enum class act_quant {
+    asim,  // x_int = rhe(fl32(clamp(fl32(x / s_x), 0, 1) * Qx)), s_x = fl32(step * Qx) (acim-qcdq-1)
+    onnx,  // x_q = saturate(rhe(x / step) + zero_point), the ONNX QuantizeLinear semantics
+};
+
+// A Conv or Gemm/MatMul whose weights and input are quantised: its MACs run on the macro.
+struct mac_layer {
+    std::string name;          // ONNX node name (or its output tensor)
+    std::string op;            // "Conv", "Gemm" or "MatMul"
+    bool conv = false;
+    core::conv_shape geom;     // conv geometry (conv only)
+    std::size_t outputs = 0;   // output channels / features
+    std::size_t rows = 0;      // reduction length: C*k*k or in_features
+    int wbit = 8;
+    int xbit = 8;
+    bool signed_act = false;
+    act_quant quant = act_quant::onnx;
+    float x_step = 1.0f;       // ONNX scale of the activation quantiser
+    float s_x = 1.0f;          // ASiM range (asim mode)
+    std::int32_t x_zero_point = 0;
+    std::int32_t x_qmin = 0, x_qmax = 255;
+    std::vector<std::int32_t> w_int;   // [outputs][rows]
+    std::vector<double> dequant;       // [outputs]: y = acc * dequant[o] * bn_scale + bias
+    std::vector<double> bias;          // [outputs], BN folded in
+    std::vector<std::int64_t> w_row_sum;  // [outputs]: sum of w_int, for the zero-point correction
+};
+
+enum class host_op { mac, relu, clip, maxpool, avgpool, global_avgpool, flatten, add, affine };
+
+// One step of the graph: reads tensors `inputs`, writes tensor `output`.
+struct graph_node {
+    host_op op = host_op::relu;
+    std::string name;         // ONNX node name, for messages
+    std::vector<int> inputs;  // tensor ids
+    int output = -1;
+    std::size_t layer = 0;    // mac: index into network::layers
+    float lo = 0.0f, hi = 0.0f;              // clip bounds
+    std::size_t kernel = 1, stride = 1, pad = 0;  // pooling (square)
+    std::vector<float> scale, shift;         // affine (per channel): y = x * scale[c] + shift[c]
+};
+
+struct network {
+    std::vector<mac_layer> layers;
+    std::vector<graph_node> nodes;           // topological order
+    std::vector<std::vector<std::size_t>> shapes;  // per tensor, without the batch dimension
+    int input = -1;                          // tensor id of the image input
+    int output = -1;                         // tensor id of the logits
+    std::map<std::string, std::string> metadata;
+
+    std::size_t input_size() const;
+    std::size_t output_size() const;
+};
+
+// The multiply-accumulate of one MAC layer for `vectors` input vectors x [vectors][rows] of
+// unsigned (or signed) codes: num[v][o] / den = sum_r w_int[o][r] * x[v][r] as the macro computes it.
+class mac_backend {
+public:
+    virtual ~mac_backend() = default;
+    // Called by forward() before a batch: items [first_item, first_item + items) of the data set.
+    // Backends key their noise by the global vector index, so results do not depend on batching.
+    virtual void begin_batch(std::size_t first_item, std::size_t items) {
+        (void)first_item;
+        (void)items;
+    }
+    virtual void mac(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
+                     std::int64_t* num, std::int64_t& den) = 0;
+};
+
+// Exact integer dot products: the ideal integer model.
+class ideal_backend : public mac_backend {
+public:
+    void mac(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
+             std::int64_t* num, std::int64_t& den) override;
+};
+
+// Evaluates `batch` inputs (each network::input_size() floats) and returns the logits
+// [batch][output_size()] as float32. Every digital step is float32 as in docs/workload_format.md §3.
+std::vector<float> forward(const network& net, const float* input, std::size_t batch, mac_backend& backend,
+                           std::size_t first_item = 0);
+
+// First index of the largest value in each row of `logits` [batch][classes].
+std::vector<int> predictions(const std::vector<float>& logits, std::size_t classes);
+
+}  // namespace acim::workloads

@@ -1,0 +1,581 @@
+#include "onnx/import.hpp"
+
+#include "core/quantizer.hpp"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+namespace acim::workloads {
+
+namespace {
+
+using tensor_map = std::map<std::string, const onnx::TensorProto*>;
+
+std::string where(const onnx::NodeProto& n) {
+    return "node '" + (n.name().empty() ? (n.output_size() ? n.output(0) : std::string("?")) : n.name()) + "' (" +
+           n.op_type() + ")";
+}
+
+template <class T>
+std::vector<T> raw_as(const onnx::TensorProto& t) {
+    const std::string& raw = t.raw_data();
+    if (raw.size() % sizeof(T) != 0) throw model_error("tensor '" + t.name() + "'", "raw_data size mismatch");
+    std::vector<T> v(raw.size() / sizeof(T));
+    if (!v.empty()) std::memcpy(v.data(), raw.data(), raw.size());
+    return v;
+}
+
+std::size_t element_count(const onnx::TensorProto& t) {
+    std::size_t n = 1;
+    for (auto d : t.dims()) {
+        if (d < 0) throw model_error("tensor '" + t.name() + "'", "negative dimension");
+        n *= static_cast<std::size_t>(d);
+    }
+    return n;
+}
+
+std::vector<double> values(const onnx::TensorProto& t) {
+    std::vector<double> v;
+    const bool raw = t.has_raw_data();
+    switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT:
+        if (raw) for (float f : raw_as<float>(t)) v.push_back(static_cast<double>(f));
+        else for (float f : t.float_data()) v.push_back(static_cast<double>(f));
+        break;
+    case onnx::TensorProto::DOUBLE:
+        if (raw) v = raw_as<double>(t);
+        else v.assign(t.double_data().begin(), t.double_data().end());
+        break;
+    case onnx::TensorProto::INT8:
+        if (raw) for (auto x : raw_as<std::int8_t>(t)) v.push_back(x);
+        else for (auto x : t.int32_data()) v.push_back(x);
+        break;
+    case onnx::TensorProto::UINT8:
+        if (raw) for (auto x : raw_as<std::uint8_t>(t)) v.push_back(x);
+        else for (auto x : t.int32_data()) v.push_back(x);
+        break;
+    case onnx::TensorProto::INT32:
+        if (raw) for (auto x : raw_as<std::int32_t>(t)) v.push_back(x);
+        else for (auto x : t.int32_data()) v.push_back(x);
+        break;
+    case onnx::TensorProto::INT64:
+        if (raw) for (auto x : raw_as<std::int64_t>(t)) v.push_back(static_cast<double>(x));
+        else for (auto x : t.int64_data()) v.push_back(static_cast<double>(x));
+        break;
+    default:
+        throw model_error("tensor '" + t.name() + "'", "unsupported data type " + std::to_string(t.data_type()));
+    }
+    if (v.size() != element_count(t))
+        throw model_error("tensor '" + t.name() + "'", "holds " + std::to_string(v.size()) + " values for " +
+                                                           std::to_string(element_count(t)) + " elements");
+    return v;
+}
+
+const onnx::AttributeProto* attr(const onnx::NodeProto& n, const char* name) {
+    for (const auto& a : n.attribute())
+        if (a.name() == name) return &a;
+    return nullptr;
+}
+
+std::int64_t attr_int(const onnx::NodeProto& n, const char* name, std::int64_t dflt) {
+    const auto* a = attr(n, name);
+    return a ? a->i() : dflt;
+}
+
+std::vector<std::int64_t> attr_ints(const onnx::NodeProto& n, const char* name) {
+    const auto* a = attr(n, name);
+    if (!a) return {};
+    return {a->ints().begin(), a->ints().end()};
+}
+
+// All entries equal to one value (square kernels, uniform strides and pads).
+std::size_t uniform(const onnx::NodeProto& n, const char* name, std::int64_t dflt) {
+    const auto v = attr_ints(n, name);
+    if (v.empty()) return static_cast<std::size_t>(dflt);
+    for (auto x : v)
+        if (x != v[0] || x < 0)
+            throw model_error(where(n), std::string("attribute ") + name + " must be uniform and >= 0");
+    return static_cast<std::size_t>(v[0]);
+}
+
+int bits_for(std::int64_t max_code) {
+    int b = 0;
+    while ((std::int64_t{1} << b) - 1 < max_code) ++b;
+    return std::max(b, 1);
+}
+
+struct weight_chain {
+    std::vector<std::int32_t> codes;
+    std::vector<std::int64_t> dims;
+    std::vector<double> steps;  // one, or one per output channel (axis 0)
+    int wbit = 8;
+};
+
+struct act_chain {
+    std::string source;
+    float step = 1.0f;
+    std::int32_t zp = 0, qmin = 0, qmax = 255;
+    bool is_signed = false;
+    int bits = 8;
+};
+
+class importer {
+public:
+    importer(const onnx::ModelProto& m, std::string name) : m_model(m), m_name(std::move(name)) {}
+    network run();
+
+private:
+    int tensor(const std::string& name, bool create = false);
+    const std::vector<std::size_t>& shape_of(const std::string& name, const onnx::NodeProto& n);
+    double scalar(const std::string& name, const onnx::NodeProto& n);
+    void quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodeProto*>& done);
+    void mac(const onnx::NodeProto& n);
+    void host(const onnx::NodeProto& n);
+    int meta_int(const char* key, int dflt) const;
+
+    const onnx::ModelProto& m_model;
+    std::string m_name;
+    network m_net;
+    tensor_map m_init;
+    std::map<std::string, int> m_ids;
+    std::map<std::string, std::vector<const onnx::NodeProto*>> m_consumers;
+    std::map<std::string, weight_chain> m_weights;  // by DequantizeLinear output
+    std::map<std::string, act_chain> m_acts;        // by DequantizeLinear output
+    bool m_asim = false;
+};
+
+int importer::meta_int(const char* key, int dflt) const {
+    const auto it = m_net.metadata.find(key);
+    if (it == m_net.metadata.end()) return dflt;
+    try {
+        return std::stoi(it->second);
+    } catch (const std::exception&) {
+        throw model_error(m_name, std::string("metadata ") + key + " = '" + it->second + "' is not an integer");
+    }
+}
+
+int importer::tensor(const std::string& name, bool create) {
+    const auto it = m_ids.find(name);
+    if (it != m_ids.end()) return it->second;
+    if (!create) throw model_error(m_name, "tensor '" + name + "' is used before it is produced");
+    const int id = static_cast<int>(m_net.shapes.size());
+    m_ids[name] = id;
+    m_net.shapes.emplace_back();
+    return id;
+}
+
+const std::vector<std::size_t>& importer::shape_of(const std::string& name, const onnx::NodeProto& n) {
+    const auto it = m_ids.find(name);
+    if (it == m_ids.end()) throw model_error(where(n), "input '" + name + "' is not a computed tensor");
+    return m_net.shapes[static_cast<std::size_t>(it->second)];
+}
+
+double importer::scalar(const std::string& name, const onnx::NodeProto& n) {
+    const auto it = m_init.find(name);
+    if (it == m_init.end()) throw model_error(where(n), "'" + name + "' must be a constant initializer");
+    const auto v = values(*it->second);
+    if (v.size() != 1) throw model_error(where(n), "'" + name + "' must be a scalar");
+    return v[0];
+}
+
+// QuantizeLinear -> [Clip] -> DequantizeLinear.
+void importer::quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodeProto*>& done) {
+    if (q.input_size() < 2) throw model_error(where(q), "needs a scale");
+    const auto& cons = m_consumers[q.output(0)];
+    if (cons.size() != 1) throw model_error(where(q), "must have exactly one consumer (Clip or DequantizeLinear)");
+    const onnx::NodeProto* clip = nullptr;
+    const onnx::NodeProto* dq = cons[0];
+    if (dq->op_type() == "Clip") {
+        clip = dq;
+        const auto& c2 = m_consumers[clip->output(0)];
+        if (c2.size() != 1 || c2[0]->op_type() != "DequantizeLinear")
+            throw model_error(where(*clip), "a quantiser Clip must feed exactly one DequantizeLinear");
+        dq = c2[0];
+    }
+    if (dq->op_type() != "DequantizeLinear")
+        throw model_error(where(q), "must feed a DequantizeLinear (optionally through a Clip), not " + dq->op_type());
+    done.insert(&q);
+    done.insert(dq);
+    if (clip) done.insert(clip);
+
+    const auto sit = m_init.find(q.input(1));
+    if (sit == m_init.end()) throw model_error(where(q), "scale must be an initializer");
+    const std::vector<double> steps = values(*sit->second);
+    std::int32_t zp = 0;
+    bool is_signed = false;  // ONNX default zero point is uint8
+    if (q.input_size() > 2 && !q.input(2).empty()) {
+        const auto zit = m_init.find(q.input(2));
+        if (zit == m_init.end()) throw model_error(where(q), "zero point must be an initializer");
+        const auto zv = values(*zit->second);
+        for (double z : zv)
+            if (z != zv[0]) throw model_error(where(q), "per-channel zero points are not supported");
+        zp = static_cast<std::int32_t>(zv[0]);
+        is_signed = zit->second->data_type() == onnx::TensorProto::INT8;
+        if (zit->second->data_type() != onnx::TensorProto::INT8 && zit->second->data_type() != onnx::TensorProto::UINT8)
+            throw model_error(where(q), "zero point must be int8 or uint8");
+    }
+    if (dq->input_size() < 2 || dq->input(1) != q.input(1)) {
+        const auto dit = m_init.find(dq->input(1));
+        if (dit == m_init.end() || values(*dit->second) != steps)
+            throw model_error(where(*dq), "scale differs from its QuantizeLinear");
+    }
+    std::int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+    if (clip) {
+        if (clip->input_size() < 3) throw model_error(where(*clip), "needs constant min and max");
+        lo = static_cast<std::int32_t>(scalar(clip->input(1), *clip));
+        hi = static_cast<std::int32_t>(scalar(clip->input(2), *clip));
+        if (lo > hi) throw model_error(where(*clip), "min > max");
+    }
+    for (double s : steps)
+        if (!(s > 0.0) || !std::isfinite(s)) throw model_error(where(q), "scale must be finite and > 0");
+
+    const std::string& out = dq->output(0);
+    const auto wit = m_init.find(q.input(0));
+    if (wit != m_init.end()) {  // weights
+        if (zp != 0) throw model_error(where(q), "weight zero point must be 0 (symmetric weights)");
+        weight_chain w;
+        w.dims.assign(wit->second->dims().begin(), wit->second->dims().end());
+        if (w.dims.empty()) throw model_error(where(q), "weights must be a tensor");
+        const auto wf = values(*wit->second);
+        const std::size_t oc = static_cast<std::size_t>(w.dims[0]), per = wf.size() / std::max<std::size_t>(oc, 1);
+        if (steps.size() != 1 && steps.size() != oc)
+            throw model_error(where(q), "scale must be per tensor or per output channel (axis 0)");
+        if (steps.size() != 1 && attr_int(q, "axis", 1) != 0 && w.dims.size() > 1) {
+            // ONNX default axis is 1; per-channel weights must quantise along axis 0.
+            throw model_error(where(q), "per-channel weight scales must use axis 0");
+        }
+        w.steps = steps;
+        if (clip) {
+            const std::int64_t qw = hi;
+            if (!(lo == -hi || lo == -hi - 1) || ((qw + 1) & qw) != 0 || qw < 1)
+                throw model_error(where(*clip), "weight bounds [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                                    "] are not a symmetric 2^(b-1)-1 range");
+            w.wbit = bits_for(qw) + 1;
+        } else {
+            w.wbit = meta_int("acim.wbit", 8);
+        }
+        w.codes.resize(wf.size());
+        for (std::size_t k = 0; k < wf.size(); ++k) {
+            const auto s = static_cast<float>(steps.size() == 1 ? steps[0] : steps[k / per]);
+            float qv = std::nearbyint(static_cast<float>(wf[k]) / s);
+            qv = std::clamp(qv, static_cast<float>(lo), static_cast<float>(hi));
+            w.codes[k] = static_cast<std::int32_t>(qv);
+        }
+        const std::int32_t wmin = -(1 << (w.wbit - 1)), wmax = (1 << (w.wbit - 1)) - 1;
+        for (std::size_t k = 0; k < w.codes.size(); ++k)
+            if (w.codes[k] < wmin || w.codes[k] > wmax)
+                throw model_error(where(q), "weight code " + std::to_string(w.codes[k]) + " does not fit " +
+                                                std::to_string(w.wbit) + " bits (set acim.wbit or add a Clip)");
+        m_weights[out] = std::move(w);
+    } else {  // activations
+        if (steps.size() != 1) throw model_error(where(q), "activation scales must be per tensor");
+        act_chain a;
+        a.source = q.input(0);
+        a.step = static_cast<float>(steps[0]);
+        a.zp = zp;
+        a.qmin = lo;
+        a.qmax = hi;
+        a.is_signed = is_signed;
+        if (is_signed) {
+            if (zp != 0) throw model_error(where(q), "signed activations need zero point 0");
+            a.bits = std::max(bits_for(std::max<std::int64_t>(hi, -static_cast<std::int64_t>(lo) - 1)) + 1, 2);
+        } else {
+            if (lo < 0) throw model_error(where(q), "unsigned activation bounds must be >= 0");
+            a.bits = clip ? bits_for(hi) : meta_int("acim.xbit", 8);
+        }
+        m_acts[out] = a;
+    }
+}
+
+void importer::mac(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    if (n.input_size() < 2) throw model_error(where(n), "needs an input and a weight");
+    const auto ait = m_acts.find(n.input(0));
+    if (ait == m_acts.end())
+        throw model_error(where(n), "input '" + n.input(0) + "' is not quantised (QuantizeLinear -> DequantizeLinear); "
+                                    "float layers are not supported on the macro");
+    const auto wit = m_weights.find(n.input(1));
+    if (wit == m_weights.end())
+        throw model_error(where(n), "weight '" + n.input(1) + "' is not a quantised initializer");
+    const act_chain& a = ait->second;
+    const weight_chain& w = wit->second;
+    const auto& ishape = shape_of(a.source, n);
+
+    mac_layer l;
+    l.name = n.name().empty() ? n.output(0) : n.name();
+    l.op = op;
+    l.wbit = w.wbit;
+    l.xbit = a.bits;
+    l.signed_act = a.is_signed;
+    l.x_step = a.step;
+    l.x_zero_point = a.zp;
+    l.x_qmin = a.qmin;
+    l.x_qmax = a.qmax;
+    std::vector<std::size_t> oshape;
+    if (op == "Conv") {
+        if (ishape.size() != 3) throw model_error(where(n), "expects a [N, C, H, W] input");
+        if (w.dims.size() != 4 || w.dims[2] != w.dims[3]) throw model_error(where(n), "expects square OIHW weights");
+        if (attr_int(n, "group", 1) != 1) throw model_error(where(n), "group != 1 is not supported");
+        if (uniform(n, "dilations", 1) != 1) throw model_error(where(n), "dilation != 1 is not supported");
+        if (const auto* ap = attr(n, "auto_pad"); ap && ap->s() != "NOTSET")
+            throw model_error(where(n), "auto_pad is not supported; give explicit pads");
+        l.conv = true;
+        l.geom.in_channels = ishape[0];
+        l.geom.height = ishape[1];
+        l.geom.width = ishape[2];
+        l.geom.out_channels = static_cast<std::size_t>(w.dims[0]);
+        l.geom.kernel = static_cast<std::size_t>(w.dims[2]);
+        l.geom.stride = uniform(n, "strides", 1);
+        l.geom.padding = uniform(n, "pads", 0);
+        if (static_cast<std::size_t>(w.dims[1]) != ishape[0])
+            throw model_error(where(n), "weight has " + std::to_string(w.dims[1]) + " input channels, input has " +
+                                            std::to_string(ishape[0]));
+        try {
+            l.geom.validate();
+        } catch (const std::exception& e) {
+            throw model_error(where(n), e.what());
+        }
+        l.outputs = l.geom.out_channels;
+        l.rows = l.geom.rows();
+        l.w_int = w.codes;
+        oshape = {l.outputs, l.geom.out_height(), l.geom.out_width()};
+    } else {  // Gemm, MatMul: y = x W^T (Gemm transB=1) or x W
+        if (ishape.size() != 1) throw model_error(where(n), "expects a 2-D [N, features] input");
+        if (w.dims.size() != 2) throw model_error(where(n), "expects a 2-D weight");
+        bool trans = op == "MatMul";
+        if (op == "Gemm") {
+            if (attr_int(n, "transA", 0) != 0) throw model_error(where(n), "transA is not supported");
+            if (const auto* al = attr(n, "alpha"); al && al->f() != 1.0f) throw model_error(where(n), "alpha != 1");
+            if (const auto* be = attr(n, "beta"); be && be->f() != 1.0f) throw model_error(where(n), "beta != 1");
+            trans = attr_int(n, "transB", 0) == 0;
+        }
+        const auto d0 = static_cast<std::size_t>(w.dims[0]), d1 = static_cast<std::size_t>(w.dims[1]);
+        l.outputs = trans ? d1 : d0;
+        l.rows = trans ? d0 : d1;
+        if (l.rows != ishape[0])
+            throw model_error(where(n), "weight expects " + std::to_string(l.rows) + " features, input has " +
+                                            std::to_string(ishape[0]));
+        if (trans && w.steps.size() != 1) throw model_error(where(n), "per-channel scales need [out][in] weights");
+        l.w_int.resize(l.outputs * l.rows);
+        for (std::size_t o = 0; o < l.outputs; ++o)
+            for (std::size_t r = 0; r < l.rows; ++r) l.w_int[o * l.rows + r] = trans ? w.codes[r * d1 + o] : w.codes[o * d1 + r];
+        oshape = {l.outputs};
+    }
+    l.quant = m_asim ? act_quant::asim : act_quant::onnx;
+    const int qw = (1 << (l.wbit - 1)) - 1;
+    const int qx = l.signed_act ? (1 << (l.xbit - 1)) - 1 : (1 << l.xbit) - 1;
+    if (m_asim && (a.qmax != qx || a.zp != 0 || a.qmin != (l.signed_act ? -qx : 0)))
+        throw model_error(where(n), "acim-qcdq-1 activation bounds must be [0, 2^xbit - 1] with zero point 0");
+    l.s_x = static_cast<float>(a.step * static_cast<float>(qx));
+    l.dequant.resize(l.outputs);
+    for (std::size_t o = 0; o < l.outputs; ++o) {
+        const double sw = w.steps.size() == 1 ? w.steps[0] : w.steps[o];
+        if (m_asim) {
+            const auto s_w = static_cast<float>(static_cast<float>(sw) * static_cast<float>(qw));
+            l.dequant[o] = core::dequant_factor(s_w, l.s_x, l.wbit, l.xbit, l.signed_act);
+        } else {
+            l.dequant[o] = static_cast<double>(static_cast<float>(sw)) * static_cast<double>(a.step);
+        }
+    }
+    l.bias.assign(l.outputs, 0.0);
+    if (n.input_size() > 2 && !n.input(2).empty()) {
+        const auto bit = m_init.find(n.input(2));
+        if (bit == m_init.end()) throw model_error(where(n), "bias must be an initializer");
+        const auto b = values(*bit->second);
+        if (b.size() != l.outputs) throw model_error(where(n), "bias has " + std::to_string(b.size()) + " values");
+        l.bias = b;
+    }
+    l.w_row_sum.assign(l.outputs, 0);
+    for (std::size_t o = 0; o < l.outputs; ++o)
+        for (std::size_t r = 0; r < l.rows; ++r) l.w_row_sum[o] += l.w_int[o * l.rows + r];
+
+    graph_node g;
+    g.op = host_op::mac;
+    g.name = l.name;
+    g.inputs = {tensor(a.source)};
+    g.output = tensor(n.output(0), true);
+    g.layer = m_net.layers.size();
+    m_net.shapes[static_cast<std::size_t>(g.output)] = oshape;
+    m_net.layers.push_back(std::move(l));
+    m_net.nodes.push_back(std::move(g));
+}
+
+void importer::host(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    if (n.input_size() < 1 || n.output_size() < 1) throw model_error(where(n), "needs an input and an output");
+    graph_node g;
+    g.name = n.name().empty() ? n.output(0) : n.name();
+    const auto& is = shape_of(n.input(0), n);
+    g.inputs = {tensor(n.input(0))};
+    std::vector<std::size_t> os = is;
+    if (op == "Relu") {
+        g.op = host_op::relu;
+    } else if (op == "Clip") {
+        g.op = host_op::clip;
+        g.lo = -INFINITY;
+        g.hi = INFINITY;
+        if (n.input_size() > 1 && !n.input(1).empty()) g.lo = static_cast<float>(scalar(n.input(1), n));
+        if (n.input_size() > 2 && !n.input(2).empty()) g.hi = static_cast<float>(scalar(n.input(2), n));
+    } else if (op == "MaxPool" || op == "AveragePool") {
+        if (is.size() != 3) throw model_error(where(n), "expects a [N, C, H, W] input");
+        g.op = op == "MaxPool" ? host_op::maxpool : host_op::avgpool;
+        const auto ks = attr_ints(n, "kernel_shape");
+        if (ks.size() != 2 || ks[0] != ks[1] || ks[0] < 1) throw model_error(where(n), "needs a square kernel_shape");
+        g.kernel = static_cast<std::size_t>(ks[0]);
+        g.stride = uniform(n, "strides", 1);
+        g.pad = uniform(n, "pads", 0);
+        if (attr_int(n, "ceil_mode", 0) != 0) throw model_error(where(n), "ceil_mode is not supported");
+        if (uniform(n, "dilations", 1) != 1) throw model_error(where(n), "dilations are not supported");
+        if (g.stride == 0 || is[1] + 2 * g.pad < g.kernel || is[2] + 2 * g.pad < g.kernel)
+            throw model_error(where(n), "kernel does not fit the input");
+        os = {is[0], (is[1] + 2 * g.pad - g.kernel) / g.stride + 1, (is[2] + 2 * g.pad - g.kernel) / g.stride + 1};
+    } else if (op == "GlobalAveragePool") {
+        if (is.size() != 3) throw model_error(where(n), "expects a [N, C, H, W] input");
+        g.op = host_op::global_avgpool;
+        os = {is[0], 1, 1};
+    } else if (op == "Flatten" || op == "Reshape") {
+        if (op == "Flatten" && attr_int(n, "axis", 1) != 1) throw model_error(where(n), "only axis = 1 is supported");
+        if (op == "Reshape") {
+            const auto it = n.input_size() > 1 ? m_init.find(n.input(1)) : m_init.end();
+            if (it == m_init.end()) throw model_error(where(n), "target shape must be an initializer");
+            const auto tv = values(*it->second);
+            const std::size_t total = std::accumulate(is.begin(), is.end(), std::size_t{1}, std::multiplies<>());
+            if (tv.size() != 2 || !(tv[1] == -1.0 || static_cast<std::size_t>(tv[1]) == total))
+                throw model_error(where(n), "only a reshape to [N, features] is supported");
+        }
+        g.op = host_op::flatten;
+        os = {std::accumulate(is.begin(), is.end(), std::size_t{1}, std::multiplies<>())};
+    } else if (op == "Add") {
+        if (n.input_size() != 2) throw model_error(where(n), "needs two inputs");
+        const auto bit = m_init.find(n.input(1));
+        if (bit != m_init.end()) {  // a constant: a bias, per channel or scalar
+            const auto b = values(*bit->second);
+            const std::size_t c = is[0];
+            if (b.size() != 1 && b.size() != c) throw model_error(where(n), "constant addend must be scalar or per channel");
+            g.op = host_op::affine;
+            g.scale.assign(c, 1.0f);
+            g.shift.resize(c);
+            for (std::size_t k = 0; k < c; ++k) g.shift[k] = static_cast<float>(b.size() == 1 ? b[0] : b[k]);
+        } else {
+            if (shape_of(n.input(1), n) != is) throw model_error(where(n), "residual Add needs equal shapes");
+            g.op = host_op::add;
+            g.inputs.push_back(tensor(n.input(1)));
+        }
+    } else if (op == "BatchNormalization") {
+        if (n.input_size() != 5) throw model_error(where(n), "needs scale, B, mean and var");
+        const auto get = [&](int k) {
+            const auto it = m_init.find(n.input(k));
+            if (it == m_init.end()) throw model_error(where(n), "parameter '" + n.input(k) + "' must be an initializer");
+            auto v = values(*it->second);
+            if (v.size() != is[0]) throw model_error(where(n), "parameter size differs from the channel count");
+            return v;
+        };
+        const auto gamma = get(1), beta = get(2), mean = get(3), var = get(4);
+        const double eps = attr(n, "epsilon") ? static_cast<double>(attr(n, "epsilon")->f()) : 1e-5;
+        std::vector<double> a(is[0]), b(is[0]);
+        for (std::size_t c = 0; c < is[0]; ++c) {
+            a[c] = gamma[c] / std::sqrt(var[c] + eps);
+            b[c] = beta[c] - mean[c] * a[c];
+        }
+        // Fold into the producing MAC layer when it is the only consumer of that layer's output.
+        const int src = tensor(n.input(0));
+        if (!m_net.nodes.empty() && m_net.nodes.back().op == host_op::mac && m_net.nodes.back().output == src &&
+            m_consumers[n.input(0)].size() == 1) {
+            mac_layer& l = m_net.layers[m_net.nodes.back().layer];
+            for (std::size_t c = 0; c < l.outputs; ++c) {
+                l.dequant[c] *= a[c];
+                l.bias[c] = l.bias[c] * a[c] + b[c];
+            }
+            m_ids[n.output(0)] = src;  // the BN output is the folded layer's output
+            return;
+        }
+        g.op = host_op::affine;
+        g.scale.resize(is[0]);
+        g.shift.resize(is[0]);
+        for (std::size_t c = 0; c < is[0]; ++c) {
+            g.scale[c] = static_cast<float>(a[c]);
+            g.shift[c] = static_cast<float>(b[c]);
+        }
+    } else {
+        throw model_error(where(n), "unsupported op '" + op + "'");
+    }
+    g.output = tensor(n.output(0), true);
+    m_net.shapes[static_cast<std::size_t>(g.output)] = os;
+    m_net.nodes.push_back(std::move(g));
+}
+
+network importer::run() {
+    const onnx::GraphProto& gr = m_model.graph();
+    for (const auto& p : m_model.metadata_props()) m_net.metadata[p.key()] = p.value();
+    const auto fmt = m_net.metadata.find("acim.format");
+    m_asim = fmt != m_net.metadata.end() && fmt->second == "acim-qcdq-1";
+    for (const auto& t : gr.initializer()) m_init[t.name()] = &t;
+    for (const auto& n : gr.node())
+        for (const auto& in : n.input()) m_consumers[in].push_back(&n);
+
+    for (const auto& in : gr.input()) {
+        if (m_init.count(in.name())) continue;
+        if (m_net.input >= 0) throw model_error(m_name, "more than one graph input");
+        const auto& tt = in.type().tensor_type();
+        if (tt.elem_type() != onnx::TensorProto::FLOAT) throw model_error(m_name, "the graph input must be float32");
+        std::vector<std::size_t> s;
+        for (int k = 1; k < tt.shape().dim_size(); ++k) {
+            const auto& d = tt.shape().dim(k);
+            if (!d.has_dim_value() || d.dim_value() <= 0)
+                throw model_error(m_name, "input dimension " + std::to_string(k) + " must be a positive constant");
+            s.push_back(static_cast<std::size_t>(d.dim_value()));
+        }
+        if (s.size() != 1 && s.size() != 3) throw model_error(m_name, "the input must be [N, C, H, W] or [N, features]");
+        m_net.input = tensor(in.name(), true);
+        m_net.shapes[static_cast<std::size_t>(m_net.input)] = s;
+    }
+    if (m_net.input < 0) throw model_error(m_name, "the graph has no input");
+
+    std::set<const onnx::NodeProto*> done;
+    for (const auto& n : gr.node()) {
+        if (n.domain() != "" && n.domain() != "ai.onnx") throw model_error(where(n), "unsupported domain " + n.domain());
+        if (n.op_type() == "QuantizeLinear") quant_chain(n, done);
+    }
+    for (const auto& n : gr.node()) {
+        if (done.count(&n)) continue;
+        const std::string& op = n.op_type();
+        if (op == "Conv" || op == "Gemm" || op == "MatMul") mac(n);
+        else if (op == "QuantizeLinear" || op == "DequantizeLinear")
+            throw model_error(where(n), "is not part of a QuantizeLinear -> [Clip] -> DequantizeLinear chain");
+        else host(n);
+    }
+    if (gr.output_size() != 1) throw model_error(m_name, "the graph must have exactly one output");
+    const auto it = m_ids.find(gr.output(0).name());
+    if (it == m_ids.end()) throw model_error(m_name, "graph output '" + gr.output(0).name() + "' is never computed");
+    m_net.output = it->second;
+    if (m_net.layers.empty()) throw model_error(m_name, "no quantised Conv/Gemm/MatMul layer");
+    return std::move(m_net);
+}
+
+}  // namespace
+
+network parse_onnx(const std::string& bytes, const std::string& name) {
+    onnx::ModelProto m;
+    if (!m.ParseFromString(bytes)) throw model_error(name, "not a valid ONNX protobuf");
+    if (!m.has_graph()) throw model_error(name, "the model has no graph");
+    return importer(m, name).run();
+}
+
+network load_onnx(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw model_error(path, "cannot open the file");
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    if (!f && !f.eof()) throw model_error(path, "read error");
+    return parse_onnx(ss.str(), path);
+}
+
+}  // namespace acim::workloads

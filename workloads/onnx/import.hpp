@@ -1,0 +1,18 @@
+// Reads a quantised ONNX model (QCDQ/QDQ: QuantizeLinear -> optional Clip -> DequantizeLinear
+// around the weights and the activations that feed each Conv/Gemm/MatMul, as Brevitas and our
+// own exporter write it) into a `network`: the MAC layers with integer weight codes and the
+// digital host ops between them. docs/workload_format.md states the conventions. Anything
+// unsupported or malformed is a model_error naming the node and the op.
+#pragma once
+
+#include "graph/network.hpp"
+
+#include <string>
+
+namespace acim::workloads {
+
+network load_onnx(const std::string& path);
+// The same from the serialized bytes; `name` labels errors.
+network parse_onnx(const std::string& bytes, const std::string& name);
+
+}  // namespace acim::workloads
