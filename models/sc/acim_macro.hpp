@@ -1,0 +1,121 @@
+// acim_macro: one SRAM charge-domain analog compute-in-memory macro as a memory-mapped TLM-2.0
+// peripheral. Physically it is a rows x cols SRAM whose columns hold weight bit-planes, wordline
+// DACs that drive input activations bit-serially or as multi-level slices, ADCs shared by the
+// bitlines through a column mux, an HCiM digital unit for the MSB cycles, a shift-add backend, an
+// input vector buffer D vectors deep and an output buffer. Firmware programs it through the
+// register map of tlm/register_table.hpp (docs/register_map.md): it loads the weight SRAM and the
+// input buffer, writes START, and gets DONE plus `irq_out` after the latency of docs/timing.md.
+//
+// Loosely timed: b_transport annotates its access latency and never waits. START computes the
+// whole batch at once through the compute backend (bit-true: the core engine) and schedules the
+// completion; STATUS, outputs and counters change at the completion time, as seen by the local
+// time of each access. The frame chain of sub-block modules will replace the backend.
+#pragma once
+
+#include "sc/macro_config.hpp"
+#include "sc/macro_cost.hpp"
+#include "sc/mvm_backend.hpp"
+#include "tlm/buffer_layout.hpp"
+#include "tlm/register_bank.hpp"
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace acim::sc {
+
+class acim_macro : public sc_core::sc_module {
+public:
+    // Bus slave: registers and the weight, input and output windows (acim::tlm::addr).
+    tlm_utils::simple_target_socket<acim_macro> bus_in;
+    // Level interrupt: CTRL.IRQ_ENABLE and (IRQ_STATUS != 0).
+    sc_core::sc_out<bool> irq_out;
+
+    SC_HAS_PROCESS(acim_macro);
+    acim_macro(const sc_core::sc_module_name& name, const macro_config& cfg);
+    ~acim_macro() override;
+
+    const macro_config& config() const { return m_cfg; }
+    const acim::tlm::window_sizes& windows() const { return m_sizes; }
+    // Cost of the most recent accepted run (cycles and energy by event class).
+    const run_cost& last_run_cost() const { return m_run_cost; }
+    // Completion time of the current or most recent run.
+    sc_core::sc_time done_time() const { return m_done_time; }
+
+    static constexpr const char* msg_type = "acim/macro";
+
+private:
+    enum class window { registers, weights, inputs, outputs, none };
+    struct decoded_address {
+        window win = window::none;
+        std::uint64_t base = 0;    // window base address
+        std::uint64_t offset = 0;  // address - base
+        std::uint64_t size = 0;    // bytes backed by the window
+    };
+    struct run_fault;  // a START that cannot run: error code, ERROR_ADDR and message
+
+    // Bus callbacks.
+    void b_transport(::tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    unsigned transport_dbg(::tlm::tlm_generic_payload& gp);
+    bool get_direct_mem_ptr(::tlm::tlm_generic_payload& gp, ::tlm::tlm_dmi& dmi);
+
+    // The only writer of irq_out; runs at completion and whenever the interrupt level may change.
+    void update_irq();
+
+    decoded_address decode(std::uint64_t address) const;
+    unsigned char* memory(window w);
+    void register_access(::tlm::tlm_generic_payload& gp, std::uint64_t offset, const sc_core::sc_time& t,
+                         sc_core::sc_time& latency);
+    void buffer_access(::tlm::tlm_generic_payload& gp, const decoded_address& d, const sc_core::sc_time& t,
+                       sc_core::sc_time& latency);
+    ::tlm::tlm_response_status write_ctrl(std::uint32_t data, const sc_core::sc_time& t,
+                                          const sc_core::sc_time& t_start);
+
+    // Completes a run whose completion time has been reached at local time t.
+    void sync(const sc_core::sc_time& t);
+    void start(const sc_core::sc_time& t, const sc_core::sc_time& t_start);
+    void prepare_run(mvm_job& job, adc_kind& kind);
+    void complete();
+    void soft_reset(const sc_core::sc_time& t);
+    void clear_counters();
+    void flag_error(acim::tlm::error_code code, std::uint64_t where, const sc_core::sc_time& t);
+    void schedule_irq_update(const sc_core::sc_time& t);
+    bool irq_level() const;
+    void invalidate_dmi();
+    std::uint32_t instance_value(const acim::tlm::register_info& r) const;
+    void add_energy(double fj);
+    sc_core::sc_time clocks(std::uint64_t n) const;
+
+    macro_config m_cfg;
+    macro_cost m_cost;
+    acim::tlm::window_sizes m_sizes;
+    acim::tlm::register_bank m_bank;
+    std::vector<unsigned char> m_weights;  // the SRAM bit array (tlm/buffer_layout.hpp)
+    std::vector<unsigned char> m_inputs;
+    std::vector<unsigned char> m_outputs;
+    std::unique_ptr<mvm_backend> m_backend;
+
+    std::uint64_t m_weights_version = 0;  // bumped by every write into the weight window
+    std::vector<std::int32_t> m_wcodes;   // decoded weights, valid for the key below
+    std::uint64_t m_wcodes_version = ~std::uint64_t{0};
+    int m_wcodes_wbit = 0;
+    std::size_t m_wcodes_outputs = 0;
+    std::size_t m_wcodes_rows = 0;
+    std::vector<std::int32_t> m_xcodes;   // decoded inputs of the current run
+
+    bool m_running = false;
+    sc_core::sc_time m_done_time;  // completion time of the current or last run
+    mvm_result m_staged;           // results of the running batch, committed at completion
+    run_cost m_run_cost;
+    double m_energy_fj = 0.0;      // cumulative, unrounded
+    sc_core::sc_time m_irq_hold_until;  // IRQ_STATUS.DONE set early is not signalled before this
+    sc_core::sc_event m_done_event;
+    sc_core::sc_event m_irq_event;
+};
+
+}  // namespace acim::sc

@@ -1,0 +1,57 @@
+#include "macro_config.hpp"
+
+#include "core/error.hpp"
+#include "tlm/buffer_layout.hpp"
+#include "tlm/register_table.hpp"
+
+#include <cmath>
+
+namespace acim::sc {
+
+const char* to_string(adc_kind k) {
+    switch (k) {
+    case adc_kind::ideal: return "ideal";
+    case adc_kind::sar: return "sar";
+    case adc_kind::flash: return "flash";
+    }
+    return "?";
+}
+
+namespace {
+void check_energy(const char* name, double v) {
+    if (!std::isfinite(v) || v < 0.0) core::throw_parameter(name, v, "must be a finite energy >= 0 fJ");
+}
+void check_span(const char* name, std::size_t size, std::uint64_t span) {
+    if (size > span)
+        core::throw_parameter(name, size, "window exceeds its " + core::to_text(span) + "-byte span of the address map");
+}
+}  // namespace
+
+void macro_config::validate() const {
+    core::check_range<std::uint32_t>("rows", rows, 1, 65535);
+    core::check_range<std::uint32_t>("cols", cols, 8, 1u << 20);
+    if (cols % 8 != 0) core::throw_parameter("cols", cols, "must be a multiple of 8 (whole bytes per SRAM row)");
+    core::check_range<std::uint32_t>("adcs", adcs, 1, cols);
+    core::check_range<std::uint32_t>("input_depth", input_depth, 1, 1u << 20);
+    core::check_range("threads", threads, 1, 1024);
+    core::check_range<std::uint64_t>("clock_period_ps", clock_period_ps, 1, 1000000000);
+    core::check_range<std::uint32_t>("digital_lanes", digital_lanes, 1, 1u << 20);
+    core::check_range<std::uint32_t>("digital_pass_cycles", digital_pass_cycles, 1, 1u << 20);
+    core::check_range<std::uint32_t>("buffer_bytes_per_cycle", buffer_bytes_per_cycle, 1, 1u << 20);
+    core::check_range<std::uint32_t>("weight_bytes_per_cycle", weight_bytes_per_cycle, 1, 1u << 20);
+    check_energy("e_wordline_fj", e_wordline_fj);
+    check_energy("e_bitline_fj", e_bitline_fj);
+    check_energy("e_sar_bit_fj", e_sar_bit_fj);
+    check_energy("e_flash_comparator_fj", e_flash_comparator_fj);
+    check_energy("e_ideal_conversion_fj", e_ideal_conversion_fj);
+    check_energy("e_shift_add_fj", e_shift_add_fj);
+    check_energy("e_digital_bitop_fj", e_digital_bitop_fj);
+    check_energy("e_sram_write_bit_fj", e_sram_write_bit_fj);
+    check_energy("e_buffer_byte_fj", e_buffer_byte_fj);
+    const tlm::window_sizes w = tlm::buffer_sizes(rows, cols, input_depth);
+    check_span("rows * cols / 8 (weight SRAM)", w.weight, tlm::addr::weight_span);
+    check_span("input_depth * rows * 2 (input buffer)", w.input, tlm::addr::input_span);
+    check_span("input_depth * cols / 2 * 8 (output buffer)", w.output, tlm::addr::output_span);
+}
+
+}  // namespace acim::sc

@@ -1,0 +1,52 @@
+// The physical parameters of one ACiM macro instance: its SRAM geometry, ADC count and input buffer
+// depth, the latencies of its wordline drivers, bitlines, ADCs and HCiM digital unit in clocks of
+// the macro clock, and the energy of each event in femtojoules. Latency and energy formulas that
+// use them are in docs/timing.md. Plain C++: no SystemC types.
+#pragma once
+
+#include <cstdint>
+
+namespace acim::sc {
+
+// ADC architecture; the register encoding is acim::tlm::adc_kind_*.
+enum class adc_kind : std::uint8_t { ideal = 0, sar = 1, flash = 2 };
+const char* to_string(adc_kind k);
+
+struct macro_config {
+    // Geometry.
+    std::uint32_t rows = 256;         // SRAM rows (wordlines), 1..65535 (TILE holds 16-bit rows)
+    std::uint32_t cols = 256;         // SRAM columns (bitlines), a multiple of 8
+    std::uint32_t adcs = 64;          // ADCs; column c converts on ADC c mod adcs (1..cols)
+    std::uint32_t input_depth = 256;  // D: input vectors the input buffer holds
+    int threads = 1;                  // host threads of the compute engine; never changes results
+
+    // Timing, in clocks of the macro clock.
+    std::uint64_t clock_period_ps = 1000;       // ps: the macro clock (1 GHz)
+    std::uint32_t start_cycles = 4;             // clocks per run: configuration latch and first decode
+    std::uint32_t dac_settle_cycles = 2;        // clocks per activation cycle: wordline/DAC settling
+    std::uint32_t bitline_cycles = 1;           // clocks per activation cycle: bitline evaluation
+    std::uint32_t adc_sample_cycles = 0;        // clocks per conversion before the first decision
+    std::uint32_t digital_lanes = 64;           // columns the HCiM digital unit evaluates per pass
+    std::uint32_t digital_pass_cycles = 1;      // clocks per pass of the HCiM digital unit
+    std::uint32_t drain_cycles = 2;             // clocks per run: shift-add pipeline drain
+    std::uint32_t reg_access_cycles = 1;        // clocks per register access
+    std::uint32_t buffer_bytes_per_cycle = 8;   // bytes per clock of the buffer port (bus reads/writes)
+    std::uint32_t weight_bytes_per_cycle = 32;  // bytes per clock of the SRAM write port
+
+    // Energy per event, in fJ.
+    double e_wordline_fj = 2.0;            // per active row per activation cycle (DAC + wordline drive)
+    double e_bitline_fj = 5.0;             // per analog column evaluation
+    double e_sar_bit_fj = 12.0;            // per bit decided by a SAR conversion
+    double e_flash_comparator_fj = 4.0;    // per comparator of a flash conversion (2^bits - 1 of them)
+    double e_ideal_conversion_fj = 100.0;  // per conversion of the ideal ADC
+    double e_shift_add_fj = 1.0;           // per cycle result accumulated by the shift-add
+    double e_digital_bitop_fj = 0.05;      // per 1-bit AND + popcount in the HCiM digital unit
+    double e_sram_write_bit_fj = 1.0;      // per bit written to the weight SRAM
+    double e_buffer_byte_fj = 0.5;         // per byte the macro reads from the input buffer or
+                                           // writes to the output buffer
+
+    // Throws core::parameter_error naming the first invalid field.
+    void validate() const;
+};
+
+}  // namespace acim::sc

@@ -1,0 +1,141 @@
+#include "macro_cost.hpp"
+
+#include "tlm/buffer_layout.hpp"
+
+#include <algorithm>
+
+namespace acim::sc {
+
+namespace {
+
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+
+// Conversions column (o, i) needs in its cycle of kind k.
+std::uint64_t conversion_slots(core::cycle_kind k, const core::cim_params& p) {
+    switch (k) {
+    case core::cycle_kind::analog: return 1;
+    case core::cycle_kind::voted: return static_cast<std::uint64_t>(p.voting_samples);
+    case core::cycle_kind::digital: return p.digital == core::digital_mode::adc ? 1 : 0;
+    case core::cycle_kind::full_bp: return 1;
+    }
+    return 0;
+}
+
+bool uses_array(core::cycle_kind k) {
+    return k == core::cycle_kind::analog || k == core::cycle_kind::voted || k == core::cycle_kind::full_bp;
+}
+
+}  // namespace
+
+macro_cost::macro_cost(const macro_config& cfg) : m_cfg(cfg) {}
+
+std::uint64_t macro_cost::conversion_clocks(adc_kind k, int adc_bits) const {
+    const std::uint64_t decide = k == adc_kind::sar ? static_cast<std::uint64_t>(adc_bits) : 1;
+    return decide + m_cfg.adc_sample_cycles;
+}
+
+double macro_cost::conversion_energy(adc_kind k, int adc_bits) const {
+    switch (k) {
+    case adc_kind::sar: return m_cfg.e_sar_bit_fj * adc_bits;
+    case adc_kind::flash:
+        return m_cfg.e_flash_comparator_fj * static_cast<double>((std::uint64_t{1} << adc_bits) - 1);
+    case adc_kind::ideal: return m_cfg.e_ideal_conversion_fj;
+    }
+    return 0.0;
+}
+
+std::uint64_t macro_cost::activation_cycle_clocks(const run_shape& s, int j) const {
+    const core::cycle_plan& plan = *s.plan;
+    const core::cim_params& p = *s.params;
+    const int P = plan.weight_cycles();
+    // Conversions queued on each ADC: column c = o * P + i converts on ADC c mod adcs.
+    std::vector<std::uint64_t> queue(m_cfg.adcs, 0);
+    std::uint64_t digital_columns = 0;
+    for (int i = 0; i < P; ++i) {
+        const core::cycle_kind k = plan.kind(i, j);
+        if (k == core::cycle_kind::digital) digital_columns += s.outputs;
+        const std::uint64_t slots = conversion_slots(k, p);
+        if (slots == 0) continue;
+        for (std::size_t o = 0; o < s.outputs; ++o)
+            queue[(o * static_cast<std::size_t>(P) + static_cast<std::size_t>(i)) % m_cfg.adcs] += slots;
+    }
+    std::uint64_t conversions = 0;  // the busiest ADC sets the pace
+    for (const std::uint64_t q : queue) conversions = std::max(conversions, q);
+    const std::uint64_t analog =
+        conversions == 0 ? 0
+                         : m_cfg.dac_settle_cycles + m_cfg.bitline_cycles + conversions * conversion_clocks(s.adc, p.adc_bits);
+    const std::uint64_t digital =
+        digital_columns == 0 ? 0 : ceil_div(digital_columns, m_cfg.digital_lanes) * m_cfg.digital_pass_cycles;
+    return std::max(analog, digital);
+}
+
+std::uint64_t macro_cost::run_cycles(const run_shape& s) const {
+    std::uint64_t per_tile = 0;
+    for (int j = 0; j < s.plan->act_cycles(); ++j) per_tile += activation_cycle_clocks(s, j);
+    return m_cfg.start_cycles + static_cast<std::uint64_t>(s.vectors) * s.tiles->size() * per_tile + m_cfg.drain_cycles;
+}
+
+energy_breakdown macro_cost::run_energy(const run_shape& s, const core::engine_counters& counters) const {
+    const core::cycle_plan& plan = *s.plan;
+    const core::cim_params& p = *s.params;
+    const int P = plan.weight_cycles(), Q = plan.act_cycles();
+    const auto V = static_cast<double>(s.vectors);
+    const auto outputs = static_cast<double>(s.outputs);
+    std::size_t tile_rows = 0;
+    for (const core::row_tile& t : *s.tiles) tile_rows += t.size();
+
+    energy_breakdown e;
+    std::uint64_t array_cycles = 0;  // (i, j) pairs evaluated on the bitlines
+    double digital_bitops = 0.0;     // per vector and output
+    for (int j = 0; j < Q; ++j) {
+        const core::act_cycle& a = plan.act(j);
+        bool array = false;
+        for (int i = 0; i < P; ++i) {
+            const core::cycle_kind k = plan.kind(i, j);
+            if (uses_array(k)) {
+                array = true;
+                ++array_cycles;
+            } else if (k == core::cycle_kind::digital) {
+                digital_bitops += static_cast<double>(tile_rows) * a.width;
+            }
+        }
+        if (!array) continue;
+        // Active rows: rows of a tile whose activation bits of this cycle are not all zero.
+        const std::uint32_t mask = ((1u << a.width) - 1u) << a.lo;
+        std::uint64_t active = 0;
+        for (std::size_t v = 0; v < s.vectors; ++v) {
+            const std::int32_t* x = s.inputs + v * s.rows;
+            for (const core::row_tile& t : *s.tiles)
+                for (std::size_t r = t.begin; r < t.end; ++r) active += (static_cast<std::uint32_t>(x[r]) & mask) != 0;
+        }
+        e.wordline += static_cast<double>(active) * m_cfg.e_wordline_fj;
+    }
+    e.bitline = V * static_cast<double>(s.tiles->size()) * outputs * static_cast<double>(array_cycles) * m_cfg.e_bitline_fj;
+    e.adc = static_cast<double>(counters.adc_conversions) * conversion_energy(s.adc, p.adc_bits);
+    e.shift_add = static_cast<double>(counters.conversions) * m_cfg.e_shift_add_fj;
+    e.digital = V * outputs * digital_bitops * m_cfg.e_digital_bitop_fj;
+    const double bytes = V * static_cast<double>(s.rows * tlm::input_code_bytes(p.xbit)) + V * outputs * 8.0;
+    e.buffer = bytes * m_cfg.e_buffer_byte_fj;
+    return e;
+}
+
+run_cost macro_cost::run(const run_shape& s, const core::engine_counters& counters) const {
+    run_cost c;
+    c.cycles = run_cycles(s);
+    c.energy = run_energy(s, counters);
+    return c;
+}
+
+std::uint64_t macro_cost::buffer_access_clocks(std::size_t bytes) const {
+    return ceil_div(std::max<std::size_t>(bytes, 1), m_cfg.buffer_bytes_per_cycle);
+}
+
+std::uint64_t macro_cost::weight_write_clocks(std::size_t bytes) const {
+    return ceil_div(std::max<std::size_t>(bytes, 1), m_cfg.weight_bytes_per_cycle);
+}
+
+double macro_cost::weight_write_energy(std::size_t bytes) const {
+    return static_cast<double>(bytes) * 8.0 * m_cfg.e_sram_write_bit_fj;
+}
+
+}  // namespace acim::sc

@@ -1,0 +1,74 @@
+// Latency and energy of the macro's operations, from the per-event parameters of macro_config.
+// A run is sequenced vector by vector, row tile by row tile, activation cycle by activation cycle;
+// each activation cycle drives the wordlines, evaluates the bitlines of every used column at once
+// and converts them on the shared ADCs, while the HCiM digital unit computes the digital columns in
+// parallel. The formulas are documented in docs/timing.md; this is their only implementation.
+// Plain C++: no SystemC types.
+#pragma once
+
+#include "core/cim_params.hpp"
+#include "core/engine.hpp"
+#include "core/layer.hpp"
+#include "macro_config.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace acim::sc {
+
+// Energy of a run, by event class, in fJ.
+struct energy_breakdown {
+    double wordline = 0.0;   // DAC + wordline drive of active rows
+    double bitline = 0.0;    // analog column evaluations
+    double adc = 0.0;        // conversions
+    double shift_add = 0.0;  // accumulated cycle results
+    double digital = 0.0;    // HCiM digital unit bit operations
+    double buffer = 0.0;     // input buffer reads and output buffer writes
+    double total() const { return wordline + bitline + adc + shift_add + digital + buffer; }
+};
+
+// What a run's cost depends on.
+struct run_shape {
+    const core::cim_params* params = nullptr;
+    const core::cycle_plan* plan = nullptr;
+    adc_kind adc = adc_kind::sar;
+    std::size_t outputs = 0;
+    std::size_t rows = 0;  // rows used: the length of each input vector
+    const std::vector<core::row_tile>* tiles = nullptr;
+    std::size_t vectors = 0;
+    const std::int32_t* inputs = nullptr;  // [vectors][rows], for the active-row counts
+};
+
+struct run_cost {
+    std::uint64_t cycles = 0;  // macro clocks from START to DONE
+    energy_breakdown energy;
+};
+
+class macro_cost {
+public:
+    explicit macro_cost(const macro_config& cfg);
+
+    // Clocks of one ADC conversion: SAR adc_bits, flash and ideal 1, plus adc_sample_cycles.
+    std::uint64_t conversion_clocks(adc_kind k, int adc_bits) const;
+    // Energy of one conversion.
+    double conversion_energy(adc_kind k, int adc_bits) const;
+    // Clocks of activation cycle j for one vector and one row tile: T_j = max(A_j, D_j).
+    std::uint64_t activation_cycle_clocks(const run_shape& s, int j) const;
+    // Clocks from START to DONE: start + vectors * tiles * sum_j T_j + drain.
+    std::uint64_t run_cycles(const run_shape& s) const;
+    // Energy of a run; `counters` are the engine's counters of that run.
+    energy_breakdown run_energy(const run_shape& s, const core::engine_counters& counters) const;
+    run_cost run(const run_shape& s, const core::engine_counters& counters) const;
+
+    // Bus-side costs, in clocks, and the energy of weight writes.
+    std::uint64_t register_access_clocks() const { return m_cfg.reg_access_cycles; }
+    std::uint64_t buffer_access_clocks(std::size_t bytes) const;
+    std::uint64_t weight_write_clocks(std::size_t bytes) const;
+    double weight_write_energy(std::size_t bytes) const;
+
+private:
+    macro_config m_cfg;
+};
+
+}  // namespace acim::sc
