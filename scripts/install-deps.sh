@@ -5,7 +5,8 @@ pkgs=(build-essential cmake ninja-build pkg-config git
       libsystemc-dev libboost-dev libboost-math-dev
       googletest libgtest-dev libbenchmark-dev
       nlohmann-json3-dev libcli11-dev zlib1g-dev
-      libonnx-dev libprotobuf-dev dataset-fashion-mnist)
+      libonnx-dev libprotobuf-dev dataset-fashion-mnist
+      python3-torch python3-onnx python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

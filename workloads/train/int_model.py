@@ -285,6 +285,8 @@ def main():
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--trim", type=float, action="append", default=[],
                     help="also evaluate with ASiM Inference-mode noise acc*(1+trim/100*z) (repeatable)")
+    ap.add_argument("--dump-logits", default=None,
+                    help="write the integer model's float32 logits of the (limited) test images, raw little-endian")
     args = ap.parse_args()
     torch.set_num_threads(2)
     model = onnx.load(args.model)
@@ -293,6 +295,12 @@ def main():
     if args.limit:
         images, labels = images[:args.limit], labels[:args.limit]
     res, _ = evaluate(model, images, labels, args.onnx_semantics, args.trim)
+    if args.dump_logits:
+        prog = Program(model)
+        logits = np.concatenate([prog.run_int(fmnist.to_float(images[i:i + 1000]))
+                                 for i in range(0, len(images), 1000)]).astype("<f4")
+        logits.tofile(args.dump_logits)
+        res["dumped_logits"] = {"file": args.dump_logits, "shape": list(logits.shape)}
     meta = {p.key: p.value for p in model.metadata_props}
     if "acim.int_accuracy" in meta and not args.limit:
         res["recorded_int_accuracy"] = float(meta["acim.int_accuracy"])
