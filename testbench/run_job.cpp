@@ -14,12 +14,22 @@
 #include <filesystem>
 #include <fstream>
 
+// The default workload, compiled in from workloads/models/cnn_w8a8.onnx (cmake/embed_file.cmake).
+extern const unsigned char acim_default_model[];
+extern const std::size_t acim_default_model_size;
+
 namespace acim::testbench {
 
 namespace fs = std::filesystem;
 using namespace acim::workloads;
 
 std::string default_model_path() { return std::string(ACIM_SOURCE_DIR) + "/workloads/models/cnn_w8a8.onnx"; }
+
+network load_model(const std::string& path) {
+    if (!path.empty()) return load_onnx(path);
+    const std::string bytes(reinterpret_cast<const char*>(acim_default_model), acim_default_model_size);
+    return parse_onnx(bytes, "cnn_w8a8.onnx (embedded)");
+}
 
 namespace {
 
@@ -57,8 +67,8 @@ std::string pct(double a) {
 
 int run_job(const run_options& opt, const job_config& cfg) {
     const auto t0 = std::chrono::steady_clock::now();
-    const std::string model_path = opt.model.empty() ? default_model_path() : opt.model;
-    const network net = load_onnx(model_path);
+    const std::string model_path = opt.model.empty() ? std::string("cnn_w8a8.onnx (embedded)") : opt.model;
+    const network net = load_model(opt.model);
     const auto files = opt.data_dir.empty() ? fashion_mnist_test_files() : fashion_mnist_test_files(opt.data_dir);
     const image_set data = read_image_set(files.images, files.labels, static_cast<unsigned>(net.output_size()));
     if (data.rows * data.cols != net.input_size())

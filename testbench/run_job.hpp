@@ -3,6 +3,7 @@
 // model, per-layer error statistics, conversion counts and simulation speed.
 #pragma once
 
+#include "graph/network.hpp"
 #include "job_config.hpp"
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 namespace acim::testbench {
 
 struct run_options {
-    std::string model;       // ONNX file
+    std::string model;       // ONNX file (empty: the embedded default CNN)
     std::string data_dir;    // directory holding t10k-*-ubyte(.gz)
     std::string out_dir;     // report.json and layers.csv go here (optional)
     std::size_t limit = 0;   // first N test images (0 = all)
@@ -21,7 +22,9 @@ struct run_options {
 // Returns the process exit code. Throws on bad input (model, data, configuration).
 int run_job(const run_options& opt, const job_config& cfg);
 
-// Default locations: the shipped W8A8 CNN and Debian's Fashion-MNIST.
+// The shipped W8A8 CNN in the source tree (the same file is compiled into the binary).
 std::string default_model_path();
+// `path`, or the embedded default model when `path` is empty.
+workloads::network load_model(const std::string& path);
 
 }  // namespace acim::testbench
