@@ -1,5 +1,8 @@
 #include "buffer_layout.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 namespace acim::tlm {
 
 window_sizes buffer_sizes(std::size_t rows, std::size_t cols, std::size_t depth) {
@@ -60,32 +63,55 @@ std::size_t decode_inputs(const unsigned char* buf, std::size_t count, int xbit,
     const unsigned b = input_code_bytes(xbit);
     const std::int32_t lo = is_signed ? -(1 << (xbit - 1)) : 0;
     const std::int32_t hi = is_signed ? (1 << (xbit - 1)) - 1 : (1 << xbit) - 1;
-    std::size_t bad = npos;
-    for (std::size_t k = 0; k < count; ++k) {
-        std::uint32_t u = buf[k * b];
-        if (b == 2) u |= static_cast<std::uint32_t>(buf[k * b + 1]) << 8;
-        const std::uint32_t width_sign = b == 2 ? 0x8000u : 0x80u;
-        const std::int32_t v = is_signed ? static_cast<std::int32_t>(u ^ width_sign) - static_cast<std::int32_t>(width_sign)
-                                         : static_cast<std::int32_t>(u);
-        x[k] = v;
-        if ((v < lo || v > hi) && bad == npos) bad = k;
+    // Branch-free decode (vectorisable) with a running range; the first bad code is searched for
+    // only when the range shows one.
+    const std::uint32_t width_sign = b == 2 ? 0x8000u : 0x80u;
+    const std::int32_t sign_off = is_signed ? static_cast<std::int32_t>(width_sign) : 0;
+    const std::uint32_t flip = is_signed ? width_sign : 0u;
+    std::int32_t mn = 0, mx = 0;
+    if (b == 1) {
+        for (std::size_t k = 0; k < count; ++k) {
+            const std::int32_t v = static_cast<std::int32_t>(buf[k] ^ flip) - sign_off;
+            x[k] = v;
+            mn = std::min(mn, v);
+            mx = std::max(mx, v);
+        }
+    } else {
+        for (std::size_t k = 0; k < count; ++k) {
+            const std::uint32_t u = static_cast<std::uint32_t>(buf[2 * k]) | static_cast<std::uint32_t>(buf[2 * k + 1]) << 8;
+            const std::int32_t v = static_cast<std::int32_t>(u ^ flip) - sign_off;
+            x[k] = v;
+            mn = std::min(mn, v);
+            mx = std::max(mx, v);
+        }
     }
-    return bad;
+    if (mn >= lo && mx <= hi) return npos;
+    for (std::size_t k = 0; k < count; ++k)
+        if (x[k] < lo || x[k] > hi) return k;
+    return npos;
 }
 
 void encode_outputs(const std::int64_t* num, std::size_t count, unsigned char* buf) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (count != 0) std::memcpy(buf, num, count * 8);  // the host order is the buffer's
+#else
     for (std::size_t k = 0; k < count; ++k) {
         const auto u = static_cast<std::uint64_t>(num[k]);
         for (std::size_t b = 0; b < 8; ++b) buf[k * 8 + b] = static_cast<unsigned char>((u >> (8 * b)) & 0xFFu);
     }
+#endif
 }
 
 void decode_outputs(const unsigned char* buf, std::size_t count, std::int64_t* num) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (count != 0) std::memcpy(num, buf, count * 8);
+#else
     for (std::size_t k = 0; k < count; ++k) {
         std::uint64_t u = 0;
         for (std::size_t b = 0; b < 8; ++b) u |= static_cast<std::uint64_t>(buf[k * 8 + b]) << (8 * b);
         num[k] = static_cast<std::int64_t>(u);
     }
+#endif
 }
 
 }  // namespace acim::tlm

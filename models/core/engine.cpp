@@ -55,11 +55,6 @@ struct mvm_engine::impl {
 
 namespace {
 
-bool same_static_key(const stream_key& a, const stream_key& b) {
-    return a.seed == b.seed && a.die == b.die && a.macro == b.macro && a.column_base == b.column_base &&
-           a.epoch == b.epoch;
-}
-
 void prepare_cycles(prepared& pr) {
     const cim_params& p = pr.params;
     pr.P = pr.plan.weight_cycles();
@@ -139,10 +134,8 @@ bool mvm_engine::uses_avx512() const { return m->avx512; }
 const engine_counters& mvm_engine::counters() const { return m->counters; }
 void mvm_engine::reset_counters() { m->counters = {}; }
 
-void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::size_t rows,
-                              std::vector<row_tile> tiles) {
-    prepared& pr = m->pr;
-    const cim_params& p = pr.params;
+std::size_t detail::check_layer(const cim_params& p, std::int64_t top, const std::int32_t* w, std::size_t outputs,
+                                std::size_t rows, const std::vector<row_tile>& tiles) {
     if (outputs == 0) throw_parameter("outputs", outputs, "must be >= 1");
     if (rows == 0) throw_parameter("rows", rows, "must be >= 1");
     if (tiles.empty()) throw_parameter("tiles", 0, "at least one row tile is needed");
@@ -160,7 +153,7 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
         widest = std::max(widest, t.size());
     }
     const std::int32_t wmin = -(1 << (p.wbit - 1)), wmax = (1 << (p.wbit - 1)) - 1;
-    for (std::size_t k = 0; k < outputs * rows; ++k) {
+    for (std::size_t k = 0; w != nullptr && k < outputs * rows; ++k) {
         if (w[k] < wmin || w[k] > wmax)
             throw data_error("weight[" + to_text(k / rows) + "][" + to_text(k % rows) + "] = " + to_text(w[k]) +
                              " outside the " + to_text(p.wbit) + "-bit range [" + to_text(wmin) + ", " +
@@ -169,11 +162,20 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
     // |numerator| <= tiles * L * nrow * 2^(wbit + xbit) (sum over cycles of L * FS_j * 2^shift), or
     // tiles * L' * FS_w for weight-full-bit-parallel.
     const double xmax = std::ldexp(1.0, p.signed_act ? p.xbit - 1 : p.xbit);
-    const double bound = static_cast<double>(tiles.size()) * static_cast<double>(pr.top) *
+    const double bound = static_cast<double>(tiles.size()) * static_cast<double>(top) *
                          static_cast<double>(p.row_parallelism) *
                          (p.weight_bit_parallel ? std::ldexp(1.0, p.wbit - 1) * xmax : std::ldexp(1.0, p.wbit + p.xbit));
     if (bound >= 0x1.0p62)
         throw_parameter("rows", rows, "layer too large: the exact accumulator could exceed 2^62");
+
+    return widest;
+}
+
+void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::size_t rows,
+                              std::vector<row_tile> tiles) {
+    prepared& pr = m->pr;
+    const cim_params& p = pr.params;
+    const std::size_t widest = check_layer(p, pr.top, w, outputs, rows, tiles);
 
     pr.outputs = outputs;
     pr.rows = rows;
@@ -202,7 +204,7 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
 
 namespace {
 
-void check_inputs(const cim_params& p, const std::int32_t* x, std::size_t n, std::size_t rows) {
+void check_inputs_impl(const cim_params& p, const std::int32_t* x, std::size_t n, std::size_t rows) {
     const std::int32_t lo = p.signed_act ? -(1 << (p.xbit - 1)) : 0;
     const std::int32_t hi = p.signed_act ? (1 << (p.xbit - 1)) - 1 : (1 << p.xbit) - 1;
     std::int32_t mn = 0, mx = 0;
@@ -241,22 +243,6 @@ void pack_portable(const run_ctx& c, std::uint64_t* xp, std::size_t b0, std::siz
                 }
             }
         }
-    }
-}
-
-// Cell variation delta[column][tile row] in count units: frozen per (seed, die, macro) by default.
-void make_delta(const prepared& pr, const stream_key& key, std::vector<double>& delta, std::size_t& drows) {
-    std::size_t widest = 0;
-    for (const row_tile& t : pr.tiles) widest = std::max(widest, t.size());
-    drows = widest;
-    const std::size_t cols = pr.outputs * static_cast<std::size_t>(pr.P);
-    delta.resize(cols * widest);
-    std::uint64_t base = stream_base(key, stream_kind::cell_variation);
-    if (pr.params.cell_redraw) base = key_fold(base, key.epoch);
-    const double s = pr.params.cell_sigma / 100.0;
-    for (std::size_t col = 0; col < cols; ++col) {
-        const std::uint64_t h = key_fold(base, key.column_base + col);
-        for (std::size_t r = 0; r < widest; ++r) delta[col * widest + r] = s * gaussian_from_u63(draw63(h, r));
     }
 }
 
@@ -314,6 +300,26 @@ void run_weight_bp(const run_ctx& c, std::size_t b0, std::size_t b1, engine_coun
 }
 
 }  // namespace
+
+void detail::check_inputs(const cim_params& p, const std::int32_t* x, std::size_t n, std::size_t rows) {
+    check_inputs_impl(p, x, n, rows);
+}
+
+// Cell variation delta[column][tile row] in count units: frozen per (seed, die, macro) by default.
+void detail::make_cell_delta(const cim_params& p, const std::vector<row_tile>& tiles, std::size_t cols,
+                             const stream_key& key, std::vector<double>& delta, std::size_t& drows) {
+    std::size_t widest = 0;
+    for (const row_tile& t : tiles) widest = std::max(widest, t.size());
+    drows = widest;
+    delta.resize(cols * widest);
+    std::uint64_t base = stream_base(key, stream_kind::cell_variation);
+    if (p.cell_redraw) base = key_fold(base, key.epoch);
+    const double s = p.cell_sigma / 100.0;
+    for (std::size_t col = 0; col < cols; ++col) {
+        const std::uint64_t h = key_fold(base, key.column_base + col);
+        for (std::size_t r = 0; r < widest; ++r) delta[col * widest + r] = s * gaussian_from_u63(draw63(h, r));
+    }
+}
 
 void detail::fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vector<std::uint64_t>& keys) {
     const prepared& pr = *c.pr;
@@ -425,7 +431,7 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     prepared& pr = m->pr;
     if (!m->loaded) throw data_error("mvm_engine::run: load_weights() was not called");
     if (vectors == 0) return;
-    check_inputs(pr.params, x, vectors * pr.rows, pr.rows);
+    check_inputs_impl(pr.params, x, vectors * pr.rows, pr.rows);
     if (pr.tiles.size() > max_key_tiles) throw_parameter("tiles", pr.tiles.size(), "at most 2^20 row tiles per layer");
     if (key.column_base + pr.outputs * static_cast<std::size_t>(pr.P) > max_key_columns)
         throw_parameter("column_base", key.column_base, "column_base + outputs * wbit must stay below 2^24");
@@ -437,11 +443,11 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     c.blocks = (vectors + lanes - 1) / lanes;
     c.first_vector = first_vector;
     c.column_base = key.column_base;
-    c.temporal = key_fold(stream_base(key, stream_kind::temporal), key.layer);
+    c.temporal = temporal_base(key);
     c.out = out;
     if (pr.params.cell_sigma > 0.0) {
         if (!m->delta_valid || !same_static_key(m->delta_key, key) || pr.params.cell_redraw) {
-            make_delta(pr, key, m->delta, m->delta_rows);
+            make_cell_delta(pr.params, pr.tiles, pr.outputs * static_cast<std::size_t>(pr.P), key, m->delta, m->delta_rows);
             m->delta_key = key;
             m->delta_valid = true;
         }

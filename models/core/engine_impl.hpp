@@ -79,6 +79,29 @@ inline std::uint64_t cycle_key(std::uint64_t base, std::size_t tile, std::uint64
 constexpr std::uint64_t max_key_tiles = std::uint64_t{1} << 20;
 constexpr std::uint64_t max_key_columns = std::uint64_t{1} << 24;
 
+// Hashed base of the temporal-noise streams of one layer.
+inline std::uint64_t temporal_base(const stream_key& key) {
+    return key_fold(stream_base(key, stream_kind::temporal), key.layer);
+}
+
+// The fields that key static variation (the cell deltas are cached while they stay the same).
+inline bool same_static_key(const stream_key& a, const stream_key& b) {
+    return a.seed == b.seed && a.die == b.die && a.macro == b.macro && a.column_base == b.column_base &&
+           a.epoch == b.epoch;
+}
+
+// Validation shared with the frame path (frame_ops.cpp). check_layer throws parameter_error or
+// data_error for bad shapes, tiles or weight codes (w may be null: shapes and tiles only) and
+// returns the widest tile's row count.
+std::size_t check_layer(const cim_params& p, std::int64_t top, const std::int32_t* w, std::size_t outputs,
+                        std::size_t rows, const std::vector<row_tile>& tiles);
+// Throws data_error naming the first input code outside the activation range.
+void check_inputs(const cim_params& p, const std::int32_t* x, std::size_t n, std::size_t rows);
+// Cell variation delta[column][tile row] (count units) of `cols` columns, frozen per (seed, die,
+// macro, column_base) or redrawn per epoch; drows = the widest tile.
+void make_cell_delta(const cim_params& p, const std::vector<row_tile>& tiles, std::size_t cols,
+                     const stream_key& key, std::vector<double>& delta, std::size_t& drows);
+
 // Keys of every (i, j, sample) of output o in tile n: [i][j][sample].
 void fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vector<std::uint64_t>& keys);
 

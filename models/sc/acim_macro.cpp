@@ -1,6 +1,7 @@
 #include "acim_macro.hpp"
 
 #include "core/error.hpp"
+#include "sc/frame_chain_backend.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -86,6 +87,12 @@ std::uint32_t register_for(const std::string& core_name) {
     return k < r->count ? r->offset + 4 * k : r->offset;
 }
 
+// The compute step; the frame chain's blocks become children of the macro under construction.
+std::unique_ptr<mvm_backend> make_backend(const macro_config& cfg) {
+    if (cfg.backend == compute_backend::frames) return std::make_unique<frame_chain_backend>(cfg);
+    return std::make_unique<engine_backend>(core::engine_options{cfg.threads, core::kernel_isa::automatic});
+}
+
 macro_config validated(const macro_config& cfg, const char* module) {
     try {
         cfg.validate();
@@ -108,7 +115,7 @@ acim_macro::acim_macro(const sc_core::sc_module_name& name, const macro_config& 
       m_weights(m_sizes.weight, 0),
       m_inputs(m_sizes.input, 0),
       m_outputs(m_sizes.output, 0),
-      m_backend(std::make_unique<engine_backend>(core::engine_options{m_cfg.threads, core::kernel_isa::automatic})) {
+      m_backend(make_backend(m_cfg)) {
     bus_in.register_b_transport(this, &acim_macro::b_transport);
     bus_in.register_transport_dbg(this, &acim_macro::transport_dbg);
     bus_in.register_get_direct_mem_ptr(this, &acim_macro::get_direct_mem_ptr);
@@ -373,7 +380,9 @@ void acim_macro::start(const sc_time& t, const sc_time& t_start) {
     s.tiles = &job.tiles;
     s.vectors = job.vectors;
     s.inputs = job.inputs;
+    if (!m_staged.active_rows.empty()) s.active_rows = &m_staged.active_rows;  // counted by the frame chain
     m_run_cost = m_cost.run(s, m_staged.counters);
+    if (m_staged.cycles != 0) m_run_cost.cycles = m_staged.cycles;  // the frame chain's annotated time
 
     m_bank.set(regmap::reg::status, regmap::status_busy);
     m_bank.set(regmap::reg::error_code, 0);
@@ -481,6 +490,7 @@ void acim_macro::prepare_run(mvm_job& job, adc_kind& kind) {
     job.key.macro = value(regmap::reg::macro_id);
     job.key.layer = value(regmap::reg::layer_id);
     job.key.column_base = value(regmap::reg::column_base);
+    job.adc = kind;
 }
 
 void acim_macro::complete() {

@@ -7,9 +7,12 @@
 // input buffer, writes START, and gets DONE plus `irq_out` after the latency of docs/timing.md.
 //
 // Loosely timed: b_transport annotates its access latency and never waits. START computes the
-// whole batch at once through the compute backend (bit-true: the core engine) and schedules the
-// completion; STATUS, outputs and counters change at the completion time, as seen by the local
-// time of each access. The frame chain of sub-block modules will replace the backend.
+// whole batch at once through the compute backend and schedules the completion; STATUS, outputs
+// and counters change at the completion time, as seen by the local time of each access. The
+// backend (macro_config::backend) is the fused core engine, or the frame chain of sub-block
+// modules elaborated as children of the macro (controller, wordline_driver, sram_array, adc_bank,
+// hcim_digital_unit, shift_add; docs/frame_chain.md); both are bit-identical and give the same
+// cycles and energy.
 #pragma once
 
 #include "sc/macro_config.hpp"

@@ -17,6 +17,14 @@ const char* to_string(adc_kind k) {
     return "?";
 }
 
+const char* to_string(compute_backend b) {
+    switch (b) {
+    case compute_backend::fused: return "fused";
+    case compute_backend::frames: return "frames";
+    }
+    return "?";
+}
+
 namespace {
 void check_energy(const char* name, double v) {
     if (!std::isfinite(v) || v < 0.0) core::throw_parameter(name, v, "must be a finite energy >= 0 fJ");
@@ -34,6 +42,9 @@ void macro_config::validate() const {
     core::check_range<std::uint32_t>("adcs", adcs, 1, cols);
     core::check_range<std::uint32_t>("input_depth", input_depth, 1, 1u << 20);
     core::check_range("threads", threads, 1, 1024);
+    if (backend != compute_backend::fused && backend != compute_backend::frames)
+        core::throw_parameter("backend", static_cast<int>(backend), "must be fused (0) or frames (1)");
+    core::check_range<std::uint32_t>("frame_vectors", frame_vectors, 1, 1u << 20);
     core::check_range<std::uint64_t>("clock_period_ps", clock_period_ps, 1, 1000000000);
     core::check_range<std::uint32_t>("digital_lanes", digital_lanes, 1, 1u << 20);
     core::check_range<std::uint32_t>("digital_pass_cycles", digital_pass_cycles, 1, 1u << 20);

@@ -12,6 +12,14 @@ namespace acim::sc {
 enum class adc_kind : std::uint8_t { ideal = 0, sar = 1, flash = 2 };
 const char* to_string(adc_kind k);
 
+// How START computes a batch. Both are bit-identical and report the same cycles and energy.
+enum class compute_backend : std::uint8_t {
+    fused = 0,   // the core's mvm_engine, one call per batch (fastest)
+    frames = 1,  // the frame chain: controller -> wordline_driver -> sram_array -> adc_bank ->
+                 // hcim_digital_unit -> shift_add, SystemC modules joined by frame sockets
+};
+const char* to_string(compute_backend b);
+
 struct macro_config {
     // Geometry.
     std::uint32_t rows = 256;         // SRAM rows (wordlines), 1..65535 (TILE holds 16-bit rows)
@@ -19,6 +27,9 @@ struct macro_config {
     std::uint32_t adcs = 64;          // ADCs; column c converts on ADC c mod adcs (1..cols)
     std::uint32_t input_depth = 256;  // D: input vectors the input buffer holds
     int threads = 1;                  // host threads of the compute engine; never changes results
+    compute_backend backend = compute_backend::fused;  // see compute_backend
+    std::uint32_t frame_vectors = 64;  // vectors per frame on the frame chain (1..input_depth is
+                                       // useful): simulation granularity, never changes results or timing
 
     // Timing, in clocks of the macro clock.
     std::uint64_t clock_period_ps = 1000;       // ps: the macro clock (1 GHz)

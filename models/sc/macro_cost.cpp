@@ -45,6 +45,10 @@ double macro_cost::conversion_energy(adc_kind k, int adc_bits) const {
 }
 
 std::uint64_t macro_cost::activation_cycle_clocks(const run_shape& s, int j) const {
+    return activation_cycle_parts(s, j).total();
+}
+
+cycle_clocks macro_cost::activation_cycle_parts(const run_shape& s, int j) const {
     const core::cycle_plan& plan = *s.plan;
     const core::cim_params& p = *s.params;
     const int P = plan.weight_cycles();
@@ -61,12 +65,14 @@ std::uint64_t macro_cost::activation_cycle_clocks(const run_shape& s, int j) con
     }
     std::uint64_t conversions = 0;  // the busiest ADC sets the pace
     for (const std::uint64_t q : queue) conversions = std::max(conversions, q);
-    const std::uint64_t analog =
-        conversions == 0 ? 0
-                         : m_cfg.dac_settle_cycles + m_cfg.bitline_cycles + conversions * conversion_clocks(s.adc, p.adc_bits);
-    const std::uint64_t digital =
-        digital_columns == 0 ? 0 : ceil_div(digital_columns, m_cfg.digital_lanes) * m_cfg.digital_pass_cycles;
-    return std::max(analog, digital);
+    cycle_clocks c;
+    if (conversions > 0) {
+        c.dac = m_cfg.dac_settle_cycles;
+        c.bitline = m_cfg.bitline_cycles;
+        c.adc = conversions * conversion_clocks(s.adc, p.adc_bits);
+    }
+    if (digital_columns > 0) c.digital = ceil_div(digital_columns, m_cfg.digital_lanes) * m_cfg.digital_pass_cycles;
+    return c;
 }
 
 std::uint64_t macro_cost::run_cycles(const run_shape& s) const {
@@ -87,6 +93,18 @@ energy_breakdown macro_cost::run_energy(const run_shape& s, const core::engine_c
     energy_breakdown e;
     std::uint64_t array_cycles = 0;  // (i, j) pairs evaluated on the bitlines
     double digital_bitops = 0.0;     // per vector and output
+    // Input codes of the tiles' rows by value (xbit bits): one pass over the batch serves every
+    // cycle's active-row count.
+    std::vector<std::uint64_t> hist;
+    auto histogram = [&] {
+        const std::uint32_t vmask = (1u << p.xbit) - 1u;
+        hist.assign(std::size_t{vmask} + 1, 0);
+        for (std::size_t v = 0; v < s.vectors; ++v) {
+            const std::int32_t* x = s.inputs + v * s.rows;
+            for (const core::row_tile& t : *s.tiles)
+                for (std::size_t r = t.begin; r < t.end; ++r) ++hist[static_cast<std::uint32_t>(x[r]) & vmask];
+        }
+    };
     for (int j = 0; j < Q; ++j) {
         const core::act_cycle& a = plan.act(j);
         bool array = false;
@@ -101,12 +119,20 @@ energy_breakdown macro_cost::run_energy(const run_shape& s, const core::engine_c
         }
         if (!array) continue;
         // Active rows: rows of a tile whose activation bits of this cycle are not all zero.
-        const std::uint32_t mask = ((1u << a.width) - 1u) << a.lo;
         std::uint64_t active = 0;
-        for (std::size_t v = 0; v < s.vectors; ++v) {
-            const std::int32_t* x = s.inputs + v * s.rows;
-            for (const core::row_tile& t : *s.tiles)
-                for (std::size_t r = t.begin; r < t.end; ++r) active += (static_cast<std::uint32_t>(x[r]) & mask) != 0;
+        if (s.active_rows != nullptr && s.active_rows->size() == static_cast<std::size_t>(Q)) {
+            active = (*s.active_rows)[static_cast<std::size_t>(j)];
+        } else if ((std::size_t{1} << p.xbit) <= s.vectors * tile_rows) {
+            const std::uint32_t mask = ((1u << a.width) - 1u) << a.lo;
+            if (hist.empty()) histogram();
+            for (std::size_t value = 0; value < hist.size(); ++value) active += (value & mask) != 0 ? hist[value] : 0;
+        } else {  // fewer codes than histogram bins: count directly
+            const std::uint32_t mask = ((1u << a.width) - 1u) << a.lo;
+            for (std::size_t v = 0; v < s.vectors; ++v) {
+                const std::int32_t* x = s.inputs + v * s.rows;
+                for (const core::row_tile& t : *s.tiles)
+                    for (std::size_t r = t.begin; r < t.end; ++r) active += (static_cast<std::uint32_t>(x[r]) & mask) != 0;
+            }
         }
         e.wordline += static_cast<double>(active) * m_cfg.e_wordline_fj;
     }

@@ -38,6 +38,21 @@ struct run_shape {
     const std::vector<core::row_tile>* tiles = nullptr;
     std::size_t vectors = 0;
     const std::int32_t* inputs = nullptr;  // [vectors][rows], for the active-row counts
+    // Active rows per activation cycle j as the wordline drivers counted them (the frame chain),
+    // for the cycles with an analog or voted column; null: counted here from `inputs`.
+    const std::vector<std::uint64_t>* active_rows = nullptr;
+};
+
+// Clocks of one activation cycle for one vector and one row tile, by block: the analog path
+// (wordline/DAC settle, bitline evaluation, conversions on the busiest ADC; all 0 when no column of
+// the cycle uses an ADC) and the HCiM digital unit, which runs in parallel with it.
+struct cycle_clocks {
+    std::uint64_t dac = 0;
+    std::uint64_t bitline = 0;
+    std::uint64_t adc = 0;
+    std::uint64_t digital = 0;
+    std::uint64_t analog() const { return dac + bitline + adc; }
+    std::uint64_t total() const { return analog() > digital ? analog() : digital; }  // T_j
 };
 
 struct run_cost {
@@ -55,6 +70,8 @@ public:
     double conversion_energy(adc_kind k, int adc_bits) const;
     // Clocks of activation cycle j for one vector and one row tile: T_j = max(A_j, D_j).
     std::uint64_t activation_cycle_clocks(const run_shape& s, int j) const;
+    // The same, by block (the frame chain annotates each part at its block).
+    cycle_clocks activation_cycle_parts(const run_shape& s, int j) const;
     // Clocks from START to DONE: start + vectors * tiles * sum_j T_j + drain.
     std::uint64_t run_cycles(const run_shape& s) const;
     // Energy of a run; `counters` are the engine's counters of that run.

@@ -2,8 +2,6 @@
 
 namespace acim::sc {
 
-namespace {
-
 bool same_params(const core::cim_params& a, const core::cim_params& b) {
     return a.wbit == b.wbit && a.xbit == b.xbit && a.signed_act == b.signed_act && a.act_enc == b.act_enc &&
            a.row_parallelism == b.row_parallelism && a.adc_bits == b.adc_bits && a.hybrid_levels == b.hybrid_levels &&
@@ -12,8 +10,6 @@ bool same_params(const core::cim_params& a, const core::cim_params& b) {
            a.gain_compression == b.gain_compression && a.cell_sigma == b.cell_sigma &&
            a.cell_redraw == b.cell_redraw && a.weight_bit_parallel == b.weight_bit_parallel;
 }
-
-}  // namespace
 
 engine_backend::engine_backend(core::engine_options opt) : m_opt(opt) {}
 
@@ -39,6 +35,8 @@ void engine_backend::compute(const mvm_job& job, mvm_result& out) {
     m_engine->run(job.inputs, job.vectors, job.first_vector, job.key, out.numerators.data());
     out.denominator = m_engine->denominator();
     out.counters = m_engine->counters();
+    out.cycles = 0;
+    out.active_rows.clear();
 }
 
 }  // namespace acim::sc

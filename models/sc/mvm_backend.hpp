@@ -1,7 +1,7 @@
 // The step "compute one batch" of the macro, behind one interface: weights, tiling, inputs and
-// noise key in; exact output numerators and event counters out. Today it is the core engine
-// (`engine_backend`); the frame chain of sub-block modules (wordline driver, SRAM array, ADC bank,
-// shift-add, HCiM digital unit) will implement the same interface, so that acim_macro's bus side,
+// noise key in; exact output numerators and event counters out. Two implementations, selected by
+// macro_config::backend: the core engine (`engine_backend`, here) and the frame chain of sub-block
+// modules (`frame_chain_backend`, sc/frame_chain_backend.hpp), so that acim_macro's bus side,
 // timing and registers stay as they are. Plain C++: no SystemC types.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include "core/engine.hpp"
 #include "core/layer.hpp"
 #include "core/rng.hpp"
+#include "macro_config.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -28,13 +29,21 @@ struct mvm_job {
     std::size_t vectors = 0;
     std::uint64_t first_vector = 0;         // global index of inputs' first vector
     core::stream_key key;
+    adc_kind adc = adc_kind::sar;           // ADC architecture: timing only
 };
 
 struct mvm_result {
     std::vector<std::int64_t> numerators;  // [vectors][outputs]
     std::int64_t denominator = 0;
     core::engine_counters counters;         // of this batch only
+    std::uint64_t cycles = 0;               // clocks START..DONE as the backend timed the batch;
+                                            // 0 when it does not time (the macro uses macro_cost)
+    std::vector<std::uint64_t> active_rows;  // wordline drive events per activation cycle, if the
+                                             // backend counted them (run_shape::active_rows)
 };
+
+// Every field of two settings is equal (backends rebuild their tables when not).
+bool same_params(const core::cim_params& a, const core::cim_params& b);
 
 class mvm_backend {
 public:
