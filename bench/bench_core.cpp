@@ -4,6 +4,8 @@
 // vs_target the rate over the target (2e9/s noise off, 1e9/s noise on).
 #include "core/engine.hpp"
 
+#include "bench_tile.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -13,20 +15,10 @@ using namespace acim::core;
 
 namespace {
 
-constexpr std::size_t rows = 255, outputs = 32, vectors = 1024;
-
-struct tile_data {
-    std::vector<std::int32_t> w, x;
-    tile_data() : w(outputs * rows), x(vectors * rows) {
-        std::mt19937_64 g(42);
-        for (auto& v : w) v = static_cast<std::int32_t>(g() % 255) - 127;
-        for (auto& v : x) v = static_cast<std::int32_t>(g() % 256);
-    }
-};
-const tile_data& data() {
-    static const tile_data d;
-    return d;
-}
+using acim::bench::data;
+using acim::bench::outputs;
+using acim::bench::rows;
+using acim::bench::vectors;
 
 // args: act_enc, noise (0/1), threads, isa (0 auto, 1 portable), nrow, voting samples
 void bm_tile(benchmark::State& st) {

@@ -20,6 +20,8 @@
 #include "tlm/buffer_layout.hpp"
 #include "tlm/register_table.hpp"
 
+#include "bench_tile.hpp"
+
 #include <benchmark/benchmark.h>
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
@@ -38,20 +40,10 @@ namespace regmap = acim::tlm;
 
 namespace {
 
-constexpr std::size_t rows = 255, outputs = 32, vectors = 1024;
-
-struct tile_data {
-    std::vector<std::int32_t> w, x;
-    tile_data() : w(outputs * rows), x(vectors * rows) {
-        std::mt19937_64 g(42);
-        for (auto& v : w) v = static_cast<std::int32_t>(g() % 255) - 127;
-        for (auto& v : x) v = static_cast<std::int32_t>(g() % 256);
-    }
-};
-const tile_data& data() {
-    static const tile_data d;
-    return d;
-}
+using acim::bench::data;
+using acim::bench::outputs;
+using acim::bench::rows;
+using acim::bench::vectors;
 
 core::cim_params params(int mode, bool noise) {
     core::cim_params p;  // W8A8 unsigned, bit-serial, nrow 255, 8-bit ADC

@@ -22,6 +22,17 @@ engine_counters& engine_counters::operator+=(const engine_counters& o) {
     return *this;
 }
 
+engine_counters engine_counters::operator-(const engine_counters& o) const {
+    engine_counters d = *this;
+    d.conversions -= o.conversions;
+    d.analog -= o.analog;
+    d.digital -= o.digital;
+    d.voted -= o.voted;
+    d.adc_conversions -= o.adc_conversions;
+    d.saturations -= o.saturations;
+    return d;
+}
+
 bool engine_counters::operator==(const engine_counters& o) const {
     return conversions == o.conversions && analog == o.analog && digital == o.digital &&
            voted == o.voted && adc_conversions == o.adc_conversions && saturations == o.saturations;

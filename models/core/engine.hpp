@@ -49,6 +49,7 @@ struct engine_counters {
     std::uint64_t adc_conversions = 0;  // ADC operations, S per voted cycle, digital in adc mode
     std::uint64_t saturations = 0;      // ADC codes 0 or L while 0 < ideal < FS
     engine_counters& operator+=(const engine_counters& o);
+    engine_counters operator-(const engine_counters& o) const;
     bool operator==(const engine_counters& o) const;
 };
 

@@ -71,13 +71,7 @@ void core_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t
     const auto before = e->counters();
     e->run(x, vectors, static_cast<std::uint64_t>(m_first_item) * per_item, key, num);
     den = e->denominator();
-    const auto& after = e->counters();
-    st.counters.conversions += after.conversions - before.conversions;
-    st.counters.analog += after.analog - before.analog;
-    st.counters.digital += after.digital - before.digital;
-    st.counters.voted += after.voted - before.voted;
-    st.counters.adc_conversions += after.adc_conversions - before.adc_conversions;
-    st.counters.saturations += after.saturations - before.saturations;
+    st.counters += e->counters() - before;
     if (!m_cfg.measure) return;
     m_ref.resize(vectors * l.outputs);
     m_exact[layer]->run(x, vectors, 0, {}, m_ref.data());
