@@ -205,6 +205,10 @@ std::vector<register_info> build() {
     add_config(t, "COLUMN_BASE", reg::column_base, 0, "column_base", "columns",
                "Logical column of the first used column, for the noise keys of a layer whose columns are "
                "split into tiles. COLUMN_BASE + OUTPUTS * WBIT < 2^24.");
+    add_config(t, "TILE_BASE", reg::tile_base, 0, "tile_base", "tiles",
+               "Global index of row tile 0, for the noise keys of a layer whose rows are split over "
+               "several loads: each load keys its tiles exactly as the whole layer would. TILE_BASE + "
+               "row tiles < 2^20.");
     add_config(t, "VECTOR_BASE_LO", reg::vector_base_lo, 0, "first_vector", "vectors",
                "Global index of input vector 0 (bits 31:0): a layer split into batches keys its noise "
                "exactly as one run over all vectors.");

@@ -119,6 +119,7 @@ inline constexpr std::uint32_t outputs = 0x164;
 inline constexpr std::uint32_t batch = 0x168;
 inline constexpr std::uint32_t tile_mode = 0x16C;
 inline constexpr std::uint32_t tile_count = 0x170;
+inline constexpr std::uint32_t tile_base = 0x174;
 inline constexpr std::uint32_t tile = 0x200;  // TILE[0..max_tiles-1]
 inline constexpr unsigned max_tiles = 64;
 

@@ -294,7 +294,7 @@ void run_weight_bp(const run_ctx& c, std::size_t b0, std::size_t b1, engine_coun
                     d += static_cast<std::int64_t>(wo[r]) * xv[r];
                 double a = std::clamp(static_cast<double>(d) / static_cast<double>(fsw), -1.0, 1.0);
                 if (sigma > 0.0) {
-                    const std::uint64_t h = cycle_key(base, n, c.column_base + o, 0, 0);
+                    const std::uint64_t h = cycle_key(base, c.tile_base + n, c.column_base + o, 0, 0);
                     a = std::clamp(a + sigma * gaussian_from_u63(draw63(h, gv)), -1.0, 1.0);
                 }
                 const auto q = static_cast<std::int64_t>(std::nearbyint(a * top));
@@ -340,7 +340,7 @@ void detail::fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vect
     for (int i = 0; i < pr.P; ++i) {
         const std::uint64_t col = c.column_base + o * static_cast<std::size_t>(pr.P) + static_cast<std::size_t>(i);
         for (int j = 0; j < pr.Q; ++j)
-            for (int s = 0; s < S; ++s) keys[k++] = cycle_key(c.temporal, n, col, j, s);
+            for (int s = 0; s < S; ++s) keys[k++] = cycle_key(c.temporal, c.tile_base + n, col, j, s);
     }
 }
 
@@ -443,7 +443,8 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     if (!m->loaded) throw data_error("mvm_engine::run: load_weights() was not called");
     if (vectors == 0) return;
     check_inputs_impl(pr.params, x, vectors * pr.rows, pr.rows);
-    if (pr.tiles.size() > max_key_tiles) throw_parameter("tiles", pr.tiles.size(), "at most 2^20 row tiles per layer");
+    if (key.tile_base + pr.tiles.size() > max_key_tiles)
+        throw_parameter("tile_base", key.tile_base, "tile_base + row tiles must stay below 2^20");
     if (key.column_base + pr.outputs * static_cast<std::size_t>(pr.P) > max_key_columns)
         throw_parameter("column_base", key.column_base, "column_base + outputs * wbit must stay below 2^24");
 
@@ -454,6 +455,7 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     c.blocks = (vectors + lanes - 1) / lanes;
     c.first_vector = first_vector;
     c.column_base = key.column_base;
+    c.tile_base = key.tile_base;
     c.temporal = temporal_base(key);
     c.out = out;
     if (pr.params.cell_sigma > 0.0) {

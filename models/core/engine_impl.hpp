@@ -59,6 +59,7 @@ struct run_ctx {
     std::uint64_t first_vector = 0;
     std::uint64_t temporal = 0;              // hashed temporal stream base of this layer
     std::uint32_t column_base = 0;
+    std::uint32_t tile_base = 0;
     const double* delta = nullptr;           // cell variation [column][tile row], or null
     std::size_t delta_rows = 0;
     std::int64_t* out = nullptr;             // [vectors][outputs]

@@ -86,8 +86,8 @@ void frame_plan::check_inputs(const std::int32_t* x, std::size_t vectors) const 
 }
 
 void frame_plan::check_key(const stream_key& key) const {
-    if (m_tiles.size() > detail::max_key_tiles)
-        throw_parameter("tiles", m_tiles.size(), "at most 2^20 row tiles per layer");
+    if (key.tile_base + m_tiles.size() > detail::max_key_tiles)
+        throw_parameter("tile_base", key.tile_base, "tile_base + row tiles must stay below 2^20");
     if (key.column_base + columns() > detail::max_key_columns)
         throw_parameter("column_base", key.column_base, "column_base + outputs * wbit must stay below 2^24");
 }
@@ -259,6 +259,7 @@ void adc_core::set_key(const stream_key& key) {
     m_plan->check_key(key);
     m_temporal = detail::temporal_base(key);
     m_column_base = key.column_base;
+    m_tile_base = key.tile_base;
 }
 
 void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) const {
@@ -299,7 +300,7 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
                     const std::size_t col = o * P + static_cast<std::size_t>(i);
                     m_cols.push_back(col);
                     f.code_rows[col] = f.code_row(col);
-                    if (noisy) m_keys.push_back(detail::cycle_key(m_temporal, id.tile, m_column_base + col, j, 0));
+                    if (noisy) m_keys.push_back(detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, 0));
                 }
             saturations += detail::frame_convert_avx512(tab, m_cols.data(), m_keys.data(), m_cols.size(), id, f);
             continue;
@@ -312,7 +313,7 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
                 if (noisy)
                     for (int s = 0; s < ns; ++s)
                         keys[static_cast<std::size_t>(s)] =
-                            detail::cycle_key(m_temporal, id.tile, m_column_base + col, j, s);
+                            detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, s);
                 const std::int32_t* count = f.count_row(col);
                 const double* csum = cell ? f.cell.data() + col * f.stride : nullptr;
                 std::int32_t* code = f.code_row(col);

@@ -207,6 +207,7 @@ private:
     std::vector<std::unique_ptr<conversion_table>> m_tables;  // [j]
     std::uint64_t m_temporal = 0;
     std::uint32_t m_column_base = 0;
+    std::uint64_t m_tile_base = 0;
     mutable std::vector<std::size_t> m_cols;  // scratch of convert()
     mutable std::vector<std::uint64_t> m_keys;
 };

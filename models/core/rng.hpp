@@ -39,6 +39,8 @@ struct stream_key {
     std::uint32_t macro = 0;        // macro instance on the die
     std::uint32_t layer = 0;        // workload layer index
     std::uint32_t column_base = 0;  // physical column of this column tile's first column
+    std::uint32_t tile_base = 0;    // global index of the first row tile: a layer split into row
+                                    // chunks (one per macro load) keys each tile as the whole layer would
     std::uint64_t epoch = 0;        // only used when static variation is redrawn per call (ASiM)
 };
 

@@ -490,6 +490,7 @@ void acim_macro::prepare_run(mvm_job& job, adc_kind& kind) {
     job.key.macro = value(regmap::reg::macro_id);
     job.key.layer = value(regmap::reg::layer_id);
     job.key.column_base = value(regmap::reg::column_base);
+    job.key.tile_base = value(regmap::reg::tile_base);
     job.adc = kind;
 }
 

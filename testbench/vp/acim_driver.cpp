@@ -131,6 +131,7 @@ void acim_driver::configure(const layer_config& l) {
     wr(R::macro_id, l.key.macro);
     wr(R::layer_id, l.key.layer);
     wr(R::column_base, l.key.column_base);
+    wr(R::tile_base, l.key.tile_base);
     wr(R::rows_used, static_cast<std::uint32_t>(l.rows));
     wr(R::outputs, static_cast<std::uint32_t>(l.outputs));
     wr(R::tile_mode, l.tiles.empty() ? regmap::tile_mode_dense : regmap::tile_mode_list);

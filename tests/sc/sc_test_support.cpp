@@ -286,6 +286,7 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> config_writes(const layer_s
         {R::macro_id, l.key.macro},
         {R::layer_id, l.key.layer},
         {R::column_base, l.key.column_base},
+        {R::tile_base, l.key.tile_base},
         {R::vector_base_lo, static_cast<std::uint32_t>(l.first_vector & 0xFFFFFFFFu)},
         {R::vector_base_hi, static_cast<std::uint32_t>(l.first_vector >> 32)},
         {R::rows_used, static_cast<std::uint32_t>(l.rows)},

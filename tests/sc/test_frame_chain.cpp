@@ -118,6 +118,7 @@ struct chain_case {
     std::vector<core::row_tile> tiles;
     std::uint64_t first_vector = 0;
     std::uint32_t column_base = 0;
+    std::uint32_t tile_base = 0;
     sc::adc_kind adc = sc::adc_kind::sar;
     std::uint32_t frame_vectors = 64;
 };
@@ -223,6 +224,7 @@ std::vector<chain_case> cases() {
         m.p.sigma_rand = 0.5;
         m.first_vector = 0x1'0000'0123ULL;
         m.column_base = 1000;
+        m.tile_base = 4321;
     });
     add("full_geometry_full_depth", [](chain_case& m) {
         m.p.sigma_nl = 0.7;
@@ -239,6 +241,7 @@ test::layer_setup setup_of(const chain_case& c) {
     l.tiles = c.tiles;
     l.first_vector = c.first_vector;
     l.key.column_base = c.column_base;
+    l.key.tile_base = c.tile_base;
     l.key.seed = 0xC0FFEE + c.rows;
     l.adc = c.adc;
     return l;

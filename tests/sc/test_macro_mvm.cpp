@@ -21,6 +21,7 @@ struct mvm_case {
     std::vector<core::row_tile> tiles;
     std::uint64_t first_vector = 0;
     std::uint32_t column_base = 0;
+    std::uint32_t tile_base = 0;
     sc::adc_kind adc = sc::adc_kind::sar;
 };
 
@@ -120,6 +121,7 @@ std::vector<mvm_case> cases() {
         m.p.sigma_rand = 0.5;
         m.first_vector = 0x1'0000'0123ULL;
         m.column_base = 1000;
+        m.tile_base = 4321;
     });
     add("full_geometry", [](mvm_case& m) {
         m.p.wbit = 8;
@@ -142,6 +144,7 @@ TEST_P(macro_mvm, bit_identical_to_the_core_engine) {
     l.tiles = c.tiles;
     l.first_vector = c.first_vector;
     l.key.column_base = c.column_base;
+    l.key.tile_base = c.tile_base;
     l.adc = c.adc;
     const test::engine_reference ref = test::run_engine(l);
 

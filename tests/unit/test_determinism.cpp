@@ -2,6 +2,7 @@
 // the global vector index, so thread count, batch split and kernel never change a bit; seed and die
 // do change the draws. Counters add up identically over any split.
 #include "core/engine.hpp"
+#include "core/error.hpp"
 #include "core/layer.hpp"
 
 #include <gtest/gtest.h>
@@ -277,4 +278,94 @@ TEST(Determinism, RandomNoisyConfigsAgreeAcrossKernelsAndThreads) {
         ASSERT_EQ(outs[2], outs[0]) << p.describe();
     }
     EXPECT_GT(avx_used, 100);  // most configurations really ran the AVX-512 kernel
+}
+
+// A layer cut into row chunks (one macro load each, TILE_BASE = the chunk's first tile) and column
+// chunks (COLUMN_BASE = the chunk's first column) gives the whole layer's numerators bit for bit:
+// every conversion keeps its key, and numerators over the same L add exactly.
+TEST(Determinism, RowAndColumnChunksWithTileAndColumnBaseEqualTheWholeLayer) {
+    cim_params p;
+    p.wbit = 4;
+    p.xbit = 4;
+    p.row_parallelism = 16;
+    p.adc_bits = 5;
+    p.sigma_rand = 2.0;
+    p.sigma_nl = 1.0;
+    p.hybrid_levels = 1;
+    p.voting_levels = 1;
+    p.voting_samples = 3;
+    const std::size_t outputs = 6, rows = 70, vectors = 37;
+    std::mt19937_64 rng(11);
+    std::vector<std::int32_t> w(outputs * rows), x(vectors * rows);
+    for (auto& v : w) v = static_cast<std::int32_t>(rng() % 16) - 8;
+    for (auto& v : x) v = static_cast<std::int32_t>(rng() % 16);
+    stream_key key = key_of(5, 2);
+    key.layer = 3;
+    const auto tiles = dense_tiling(rows, 16);  // 5 tiles: 16,16,16,16,6
+    ASSERT_EQ(tiles.size(), 5u);
+    for (kernel_isa isa : {kernel_isa::portable, kernel_isa::avx512}) {
+        if (isa == kernel_isa::avx512 && !cpu_has_avx512_kernel()) continue;
+        mvm_engine whole(p, {1, isa});
+        whole.load_weights(w.data(), outputs, rows, tiles);
+        std::vector<std::int64_t> ref(vectors * outputs);
+        whole.run(x.data(), vectors, 100, key, ref.data());
+
+        // Row chunks of 2, 2 and 1 tiles; column chunks of 4 and 2 outputs.
+        const std::size_t chunk_tiles[] = {0, 2, 4, 5};
+        const std::size_t out_cut[] = {0, 4, 6};
+        std::vector<std::int64_t> sum(vectors * outputs, 0);
+        for (std::size_t rc = 0; rc < 3; ++rc) {
+            const std::size_t r0 = tiles[chunk_tiles[rc]].begin, r1 = tiles[chunk_tiles[rc + 1] - 1].end;
+            std::vector<row_tile> local;
+            for (std::size_t t = chunk_tiles[rc]; t < chunk_tiles[rc + 1]; ++t)
+                local.push_back({tiles[t].begin - r0, tiles[t].end - r0});
+            std::vector<std::int32_t> xs(vectors * (r1 - r0));
+            for (std::size_t v = 0; v < vectors; ++v)
+                for (std::size_t r = r0; r < r1; ++r) xs[v * (r1 - r0) + r - r0] = x[v * rows + r];
+            for (std::size_t cc = 0; cc < 2; ++cc) {
+                const std::size_t o0 = out_cut[cc], o1 = out_cut[cc + 1];
+                std::vector<std::int32_t> ws((o1 - o0) * (r1 - r0));
+                for (std::size_t o = o0; o < o1; ++o)
+                    for (std::size_t r = r0; r < r1; ++r) ws[(o - o0) * (r1 - r0) + r - r0] = w[o * rows + r];
+                mvm_engine part(p, {1, isa});
+                part.load_weights(ws.data(), o1 - o0, r1 - r0, local);
+                stream_key k = key;
+                k.tile_base = static_cast<std::uint32_t>(chunk_tiles[rc]);
+                k.column_base = static_cast<std::uint32_t>(o0 * 4);
+                std::vector<std::int64_t> out(vectors * (o1 - o0));
+                part.run(xs.data(), vectors, 100, k, out.data());
+                ASSERT_EQ(part.denominator(), whole.denominator());
+                for (std::size_t v = 0; v < vectors; ++v)
+                    for (std::size_t o = o0; o < o1; ++o) sum[v * outputs + o] += out[v * (o1 - o0) + o - o0];
+            }
+        }
+        EXPECT_EQ(sum, ref) << (isa == kernel_isa::avx512 ? "avx512" : "portable");
+
+        // Without TILE_BASE the chunks would reuse tile 0's streams: the sums differ.
+        std::vector<row_tile> first2 = {tiles[0], tiles[1]};
+        mvm_engine a(p, {1, isa});
+        a.load_weights(w.data(), outputs, rows, first2);
+        std::vector<std::int64_t> o1(vectors * outputs), o2(vectors * outputs);
+        a.run(x.data(), vectors, 100, key, o1.data());
+        stream_key shifted = key;
+        shifted.tile_base = 2;
+        a.run(x.data(), vectors, 100, shifted, o2.data());
+        EXPECT_NE(o1, o2);
+    }
+}
+
+TEST(Determinism, TileBaseBeyondTheKeySpaceIsAParameterError) {
+    cim_params p;
+    mvm_engine e(p);
+    std::vector<std::int32_t> w(300, 1), x(300, 1);
+    e.load_weights(w.data(), 1, 300, dense_tiling(300, 255));
+    std::vector<std::int64_t> out(1);
+    stream_key k;
+    k.tile_base = (1u << 20) - 1;
+    try {
+        e.run(x.data(), 1, 0, k, out.data());
+        FAIL() << "expected parameter_error";
+    } catch (const parameter_error& err) {
+        EXPECT_NE(std::string(err.what()).find("tile_base"), std::string::npos) << err.what();
+    }
 }

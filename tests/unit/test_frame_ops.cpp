@@ -104,6 +104,7 @@ layer random_layer(std::uint64_t seed) {
     l.key.macro = static_cast<std::uint32_t>(pick(g, 0, 3));
     l.key.layer = static_cast<std::uint32_t>(pick(g, 0, 10));
     l.key.column_base = static_cast<std::uint32_t>(pick(g, 0, 2000));
+    l.key.tile_base = static_cast<std::uint32_t>(pick(g, 0, 3000));
     l.first_vector = coin(g) ? 0 : g() % 100000;
     fill_data(l, g);
     return l;
