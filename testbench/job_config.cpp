@@ -94,6 +94,58 @@ std::vector<param> job_params(job_config& cfg) {
                      for (auto k : b.digital_layers) s += (s.empty() ? "" : ",") + core::to_text(k);
                      return s;
                  }});
+    p.push_back(num("mapping.macros", "macros",
+                    "physical macros; 0 = one per layer piece (weights written once), else pieces share "
+                    "macros round-robin and reload their weights",
+                    b.macros));
+    auto& h = cfg.hw;
+    p.push_back(num("hw.rows", "rows", "SRAM rows (wordlines) per macro: the longest row chunk of a layer", h.rows));
+    p.push_back(num("hw.cols", "columns", "SRAM columns (bitlines) per macro, a multiple of 8: outputs x WBIT per load", h.cols));
+    p.push_back(num("hw.adcs", "ADCs", "ADCs per macro; column c converts on ADC c mod adcs", h.adcs));
+    p.push_back(num("hw.input_depth", "vectors", "input buffer depth D: vectors per START", h.input_depth));
+    p.push_back({"hw.adc_kind", "ideal|sar|flash", "ADC architecture (latency and energy)",
+                 [&cfg](const std::string& v) {
+                     if (v == "ideal") cfg.adc = sc::adc_kind::ideal;
+                     else if (v == "sar") cfg.adc = sc::adc_kind::sar;
+                     else if (v == "flash") cfg.adc = sc::adc_kind::flash;
+                     else bad("hw.adc_kind", v, "expected ideal, sar or flash");
+                 },
+                 [&cfg] { return std::string(sc::to_string(cfg.adc)); }});
+    p.push_back({"hw.backend", "fused|frames", "macro compute: fused core engine, or the frame chain of sub-block modules",
+                 [&h](const std::string& v) {
+                     if (v == "fused") h.backend = sc::compute_backend::fused;
+                     else if (v == "frames") h.backend = sc::compute_backend::frames;
+                     else bad("hw.backend", v, "expected fused or frames");
+                 },
+                 [&h] { return std::string(sc::to_string(h.backend)); }});
+    p.push_back(num("hw.clock_period_ps", "ps", "macro clock period", h.clock_period_ps));
+    p.push_back(num("hw.start_cycles", "clocks", "per run: configuration latch and first decode", h.start_cycles));
+    p.push_back(num("hw.dac_settle_cycles", "clocks", "per activation cycle: wordline/DAC settling", h.dac_settle_cycles));
+    p.push_back(num("hw.bitline_cycles", "clocks", "per activation cycle: bitline evaluation", h.bitline_cycles));
+    p.push_back(num("hw.adc_sample_cycles", "clocks", "per conversion before the first decision", h.adc_sample_cycles));
+    p.push_back(num("hw.digital_lanes", "columns", "columns the HCiM digital unit evaluates per pass", h.digital_lanes));
+    p.push_back(num("hw.digital_pass_cycles", "clocks", "per pass of the HCiM digital unit", h.digital_pass_cycles));
+    p.push_back(num("hw.drain_cycles", "clocks", "per run: shift-add pipeline drain", h.drain_cycles));
+    p.push_back(num("hw.buffer_bytes_per_cycle", "bytes/clock", "buffer port bandwidth", h.buffer_bytes_per_cycle));
+    p.push_back(num("hw.weight_bytes_per_cycle", "bytes/clock", "SRAM write port bandwidth", h.weight_bytes_per_cycle));
+    p.push_back(num("hw.e_wordline_fj", "fJ", "per active row per activation cycle (DAC + wordline)", h.e_wordline_fj));
+    p.push_back(num("hw.e_bitline_fj", "fJ", "per analog column evaluation", h.e_bitline_fj));
+    p.push_back(num("hw.e_sar_bit_fj", "fJ", "per bit decided by a SAR conversion", h.e_sar_bit_fj));
+    p.push_back(num("hw.e_flash_comparator_fj", "fJ", "per comparator of a flash conversion", h.e_flash_comparator_fj));
+    p.push_back(num("hw.e_ideal_conversion_fj", "fJ", "per conversion of the ideal ADC", h.e_ideal_conversion_fj));
+    p.push_back(num("hw.e_shift_add_fj", "fJ", "per cycle result accumulated by the shift-add", h.e_shift_add_fj));
+    p.push_back(num("hw.e_digital_bitop_fj", "fJ", "per 1-bit AND + popcount in the HCiM digital unit", h.e_digital_bitop_fj));
+    p.push_back(num("hw.e_sram_write_bit_fj", "fJ", "per bit written to the weight SRAM", h.e_sram_write_bit_fj));
+    p.push_back(num("hw.e_buffer_byte_fj", "fJ", "per byte moved through the input/output buffers", h.e_buffer_byte_fj));
+    p.push_back({"run.path", "tlm|core",
+                 "tlm: through acim_macro instances on a TLM bus (cycles, energy); core: the same pieces on the "
+                 "core engines directly (identical accuracy numbers, no cycles or energy)",
+                 [&cfg](const std::string& v) {
+                     if (v == "tlm") cfg.path = run_path::tlm;
+                     else if (v == "core") cfg.path = run_path::core;
+                     else bad("run.path", v, "expected tlm or core");
+                 },
+                 [&cfg] { return std::string(cfg.path == run_path::tlm ? "tlm" : "core"); }});
     p.push_back(num("run.die", "id", "die instance: static mismatch is frozen per die", b.die));
     p.push_back(num("run.batch", "images", "images per forward batch (results do not depend on it)", cfg.batch));
     return p;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "graph/core_backend.hpp"
+#include "sc/macro_config.hpp"
 
 #include <functional>
 #include <string>
@@ -12,8 +13,17 @@
 
 namespace acim::testbench {
 
+// Where the MAC layers run.
+enum class run_path {
+    tlm,   // the workload driver streams them through acim_macro instances on a TLM bus (default)
+    core,  // the same pieces on the core engines directly: bit-identical numbers, no cycles/energy
+};
+
 struct job_config {
     workloads::backend_config backend;
+    sc::macro_config hw;                 // every macro instance: geometry, timing, energy
+    sc::adc_kind adc = sc::adc_kind::sar;
+    run_path path = run_path::tlm;
     std::size_t batch = 256;  // images per forward batch
 };
 

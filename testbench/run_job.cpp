@@ -2,7 +2,10 @@
 
 #include "data/idx.hpp"
 #include "graph/core_backend.hpp"
+#include "mapping/mapping.hpp"
 #include "onnx/import.hpp"
+#include "tlm_backend.hpp"
+#include "vp/platform.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -65,8 +68,60 @@ std::string pct(double a) {
 
 }  // namespace
 
-int run_job(const run_options& opt, const job_config& cfg) {
+namespace {
+
+struct tally {
+    std::size_t correct_ideal = 0, correct_acim = 0, flips = 0;
+    double t_acim = 0.0;  // seconds in the ACiM forward passes
+};
+
+// The images [0, n) in batches through the ideal integer model and the ACiM backend.
+void evaluate(const network& net, const image_set& data, std::size_t n, std::size_t batch, mac_backend& ideal,
+              mac_backend& acim, bool progress, tally& t) {
+    const std::size_t classes = net.output_size();
+    const bool tty = progress && isatty(fileno(stderr));
+    std::vector<float> x;
+    for (std::size_t b0 = 0; b0 < n; b0 += batch) {
+        const std::size_t bn = std::min(batch, n - b0);
+        x.resize(bn * net.input_size());
+        for (std::size_t k = 0; k < x.size(); ++k)
+            x[k] = static_cast<float>(data.pixels[b0 * net.input_size() + k]) / 255.0f;
+        const auto pi = predictions(forward(net, x.data(), bn, ideal, b0), classes);
+        const auto ta = std::chrono::steady_clock::now();
+        const auto pa = predictions(forward(net, x.data(), bn, acim, b0), classes);
+        t.t_acim += std::chrono::duration<double>(std::chrono::steady_clock::now() - ta).count();
+        for (std::size_t k = 0; k < bn; ++k) {
+            t.correct_ideal += pi[k] == data.labels[b0 + k];
+            t.correct_acim += pa[k] == data.labels[b0 + k];
+            t.flips += pi[k] != pa[k];
+        }
+        if (tty) {
+            const int width = 30;
+            const auto done = static_cast<int>(static_cast<double>(width) * static_cast<double>(b0 + bn) / static_cast<double>(n));
+            std::fprintf(stderr, "\r  [%.*s%*s] %zu / %zu images", done, "==============================",
+                         width - done, "", b0 + bn, n);
+        } else if (progress && ((b0 / batch) % 10 == 9 || b0 + bn == n)) {
+            std::fprintf(stderr, "  %zu / %zu images\n", b0 + bn, n);
+        }
+    }
+    if (tty) std::fprintf(stderr, "\n");
+}
+
+// Base address of physical macro m on the workload platform's bus.
+std::uint64_t macro_base(std::size_t m) { return 0x4000'0000ULL + 0x80'0000ULL * m; }
+
+}  // namespace
+
+int run_job(const run_options& opt, const job_config& cfg_in) {
     const auto t0 = std::chrono::steady_clock::now();
+    job_config cfg = cfg_in;
+    // Both paths compute with the settings the macro registers can hold (noise in 1e-4 %), so
+    // run.path never changes a number.
+    cfg.backend.macro = vp::acim_driver::register_values(cfg.backend.macro);
+    cfg.backend.geometry = {cfg.hw.rows, cfg.hw.cols};
+    cfg.hw.threads = cfg.backend.threads;
+    cfg.hw.validate();
+
     const std::string model_path = opt.model.empty() ? std::string("cnn_w8a8.onnx (embedded)") : opt.model;
     const network net = load_model(opt.model);
     const auto files = opt.data_dir.empty() ? fashion_mnist_test_files() : fashion_mnist_test_files(opt.data_dir);
@@ -76,46 +131,76 @@ int run_job(const run_options& opt, const job_config& cfg) {
                                     " pixels, the model expects " + std::to_string(net.input_size()));
     const std::size_t n = opt.limit ? std::min(opt.limit, data.count) : data.count;
     if (cfg.batch == 0) throw std::invalid_argument("parameter run.batch = 0: must be >= 1");
+    for (std::size_t k : cfg.backend.digital_layers)
+        if (k >= net.layers.size())
+            throw std::invalid_argument("parameter mapping.digital_layers: layer " + std::to_string(k) +
+                                        " does not exist (the model has " + std::to_string(net.layers.size()) +
+                                        " MAC layers)");
+    for (const mac_layer& l : net.layers) {  // the macro settings as every layer will use them
+        core::cim_params p = cfg.backend.macro;
+        p.wbit = l.wbit;
+        p.xbit = l.xbit;
+        p.signed_act = l.signed_act;
+        if (p.signed_act && p.act_enc >= p.xbit) p.act_enc = 1;
+        p.validate();
+    }
+    const network_map map = map_network(net, cfg.backend.macro, mapping_of(cfg.backend));
 
-    core_backend acim(net, cfg.backend);
     backend_config exact_cfg = cfg.backend;
     exact_cfg.macro = exact_config();
     exact_cfg.digital_layers.clear();
     exact_cfg.channel_tiling = false;
     exact_cfg.measure = false;
+    exact_cfg.geometry = {std::size_t{1} << 16, std::size_t{1} << 20};
     core_backend ideal(net, exact_cfg);
 
-    const std::size_t classes = net.output_size();
-    std::size_t correct_ideal = 0, correct_acim = 0, flips = 0;
-    const bool tty = opt.progress && isatty(fileno(stderr));
-    double t_acim = 0.0;
-    std::vector<float> x;
-    for (std::size_t b0 = 0; b0 < n; b0 += cfg.batch) {
-        const std::size_t bn = std::min(cfg.batch, n - b0);
-        x.resize(bn * net.input_size());
-        for (std::size_t k = 0; k < x.size(); ++k)
-            x[k] = static_cast<float>(data.pixels[b0 * net.input_size() + k]) / 255.0f;
-        const auto pi = predictions(forward(net, x.data(), bn, ideal, b0), classes);
-        const auto ta = std::chrono::steady_clock::now();
-        const auto pa = predictions(forward(net, x.data(), bn, acim, b0), classes);
-        t_acim += std::chrono::duration<double>(std::chrono::steady_clock::now() - ta).count();
-        for (std::size_t k = 0; k < bn; ++k) {
-            correct_ideal += pi[k] == data.labels[b0 + k];
-            correct_acim += pa[k] == data.labels[b0 + k];
-            flips += pi[k] != pa[k];
-        }
-        if (tty) std::fprintf(stderr, "\r  %zu / %zu images", b0 + bn, n);
-        else if (opt.progress && ((b0 / cfg.batch) % 10 == 9 || b0 + bn == n))
-            std::fprintf(stderr, "  %zu / %zu images\n", b0 + bn, n);
+    tally t;
+    std::vector<layer_stats> stats;
+    std::vector<layer_cost> costs;
+    std::uint64_t reloads = 0;
+    double sim_seconds = 0.0;
+    if (cfg.path == run_path::core) {
+        core_backend acim(net, cfg.backend);
+        evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, t);
+        stats = acim.stats();
+    } else {
+        vp::platform_config pc;
+        pc.macros.clear();
+        pc.cpu.stop_when_done = false;  // the simulation ends when the firmware has nothing left to do
+        for (std::size_t m = 0; m < map.macros; ++m) pc.macros.push_back({cfg.hw, macro_base(m)});
+        vp::platform plat("workload", pc);
+        std::exception_ptr failure;
+        plat.cpu.load([&](vp::cpu& cpu) {
+            try {
+                std::vector<std::uint64_t> bases;
+                std::vector<unsigned> irqs;
+                for (std::size_t m = 0; m < map.macros; ++m) {
+                    bases.push_back(plat.macro_base(m));
+                    irqs.push_back(plat.macro_irq(m));
+                }
+                tlm_backend acim(net, cfg.backend, map, cfg.adc, cpu, bases, irqs);
+                evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, t);
+                stats = acim.stats();
+                costs = acim.costs();
+                reloads = acim.weight_reloads();
+                cpu.sync();
+                sim_seconds = cpu.local_time().to_seconds();
+            } catch (...) {
+                failure = std::current_exception();
+            }
+        });
+        sc_core::sc_start();
+        if (failure) std::rethrow_exception(failure);
     }
-    if (tty) std::fprintf(stderr, "\n");
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const std::size_t correct_ideal = t.correct_ideal, correct_acim = t.correct_acim, flips = t.flips;
+    const double t_acim = t.t_acim;
 
     const double acc_float = metadata_double(net, "acim.float_accuracy");
     const double acc_ideal = static_cast<double>(correct_ideal) / static_cast<double>(n);
     const double acc_acim = static_cast<double>(correct_acim) / static_cast<double>(n);
     std::uint64_t conversions = 0;
-    for (const auto& s : acim.stats()) conversions += s.counters.conversions;
+    for (const auto& s : stats) conversions += s.counters.conversions;
 
     const auto& m = cfg.backend.macro;
     std::printf("acim run: %s, %zu images, macro nrow %d, ADC %d b, act_enc %d, sigma_rand %g %%, sigma_nl %g %%, "
@@ -124,16 +209,41 @@ int run_job(const run_options& opt, const job_config& cfg) {
                 m.sigma_nl, m.hybrid_levels, m.voting_levels, m.voting_samples);
     std::printf("  accuracy   float (recorded) %s   ideal integer %s   ACiM %s   flips vs ideal %zu\n",
                 pct(acc_float).c_str(), pct(acc_ideal).c_str(), pct(acc_acim).c_str(), flips);
-    std::printf("  %-3s %-8s %-6s %6s %7s %14s %12s %9s %11s %8s\n", "#", "layer", "op", "rows", "outputs",
-                "conversions", "saturations", "SQNR dB", "max |err|", "exact %");
+    std::printf("  %-3s %-8s %-6s %6s %7s %14s %12s %9s %11s %8s %14s %12s\n", "#", "layer", "op", "rows", "outputs",
+                "conversions", "saturations", "SQNR dB", "max |err|", "exact %", "macro cycles", "energy nJ");
     for (std::size_t k = 0; k < net.layers.size(); ++k) {
         const auto& l = net.layers[k];
-        const auto& s = acim.stats()[k];
-        std::printf("  %-3zu %-8s %-6s %6zu %7zu %14llu %12llu %9.2f %11.1f %8.2f%s\n", k, l.name.c_str(), l.op.c_str(),
-                    l.rows, l.outputs, static_cast<unsigned long long>(s.counters.conversions),
+        const auto& s = stats[k];
+        const layer_cost c = k < costs.size() ? costs[k] : layer_cost{};
+        std::printf("  %-3zu %-8s %-6s %6zu %7zu %14llu %12llu %9.2f %11.1f %8.2f %14llu %12.1f%s\n", k, l.name.c_str(),
+                    l.op.c_str(), l.rows, l.outputs, static_cast<unsigned long long>(s.counters.conversions),
                     static_cast<unsigned long long>(s.counters.saturations), s.sqnr_db(), s.max_abs_error,
                     s.outputs ? 100.0 * static_cast<double>(s.exact) / static_cast<double>(s.outputs) : 0.0,
+                    static_cast<unsigned long long>(c.macro_cycles), static_cast<double>(c.energy_fj) * 1e-6,
                     cfg.backend.digital_layers.count(k) ? "  (digital)" : "");
+    }
+    // Hardware totals (TLM path): macro clocks, energy, simulated time, TOPS/W of the ACiM layers.
+    std::uint64_t total_cycles = 0, total_energy_fj = 0, total_macs = 0, total_starts = 0, total_loads = 0;
+    for (const auto& c : costs) {
+        total_cycles += c.macro_cycles;
+        total_energy_fj += c.energy_fj;
+        total_macs += c.macs;
+        total_starts += c.starts;
+        total_loads += c.weight_loads;
+    }
+    const auto tops_per_w = [](std::uint64_t macs, std::uint64_t fj) {
+        return fj ? 2.0 * static_cast<double>(macs) / static_cast<double>(fj) * 1e3 : 0.0;  // 2 ops per MAC
+    };
+    if (cfg.path == run_path::tlm) {
+        std::printf("  hardware   %zu macro(s) %ux%u, %s ADC, %.3g GHz: %llu macro cycles, %.4g uJ (%.4g nJ/image), "
+                    "%.3g TOPS/W, simulated %.4g ms (%.0f images/s), %llu STARTs, %llu weight loads (%llu reloads)\n",
+                    map.macros, cfg.hw.rows, cfg.hw.cols, sc::to_string(cfg.adc), 1e3 / static_cast<double>(cfg.hw.clock_period_ps),
+                    static_cast<unsigned long long>(total_cycles), static_cast<double>(total_energy_fj) * 1e-9,
+                    static_cast<double>(total_energy_fj) * 1e-6 / static_cast<double>(n), tops_per_w(total_macs, total_energy_fj),
+                    sim_seconds * 1e3, static_cast<double>(n) / sim_seconds, static_cast<unsigned long long>(total_starts),
+                    static_cast<unsigned long long>(total_loads), static_cast<unsigned long long>(reloads));
+    } else {
+        std::printf("  hardware   run.path = core: no cycles or energy (use run.path = tlm)\n");
     }
     std::printf("  speed      %.0f images/s, %.3g conversions/s (ACiM pass %.2f s), wall %.2f s\n",
                 static_cast<double>(n) / t_acim, static_cast<double>(conversions) / t_acim, t_acim, wall);
@@ -147,6 +257,24 @@ int run_job(const run_options& opt, const job_config& cfg) {
                          {"ideal_integer", acc_ideal},
                          {"acim", acc_acim}};
         r["prediction_flips_vs_ideal"] = flips;
+        r["path"] = cfg.path == run_path::tlm ? "tlm" : "core";
+        if (cfg.path == run_path::tlm)
+            r["hardware"] = {{"macros", map.macros},
+                             {"macro_rows", cfg.hw.rows},
+                             {"macro_cols", cfg.hw.cols},
+                             {"adc_kind", sc::to_string(cfg.adc)},
+                             {"clock_period_ps", cfg.hw.clock_period_ps},
+                             {"weight_stationary", map.stationary},
+                             {"macro_cycles", total_cycles},
+                             {"energy_fj", total_energy_fj},
+                             {"energy_per_image_nj", static_cast<double>(total_energy_fj) * 1e-6 / static_cast<double>(n)},
+                             {"macs", total_macs},
+                             {"tops_per_watt", tops_per_w(total_macs, total_energy_fj)},
+                             {"simulated_seconds", sim_seconds},
+                             {"simulated_images_per_second", static_cast<double>(n) / sim_seconds},
+                             {"starts", total_starts},
+                             {"weight_loads", total_loads},
+                             {"weight_reloads", reloads}};
         r["speed"] = {{"acim_seconds", t_acim},
                       {"wall_seconds", wall},
                       {"images_per_second", static_cast<double>(n) / t_acim},
@@ -156,10 +284,11 @@ int run_job(const run_options& opt, const job_config& cfg) {
         for (const auto& p : job_params(copy)) conf[p.name] = p.get();
         r["config"] = conf;
         std::string csv = "layer,name,op,rows,outputs,digital,conversions,analog,digital_cycles,voted,adc_conversions,"
-                          "saturations,sqnr_db,max_abs_error,exact_fraction\n";
+                          "saturations,sqnr_db,max_abs_error,exact_fraction,pieces,macro_cycles,energy_fj,macs,"
+                          "tops_per_watt,starts,weight_loads,simulated_seconds\n";
         for (std::size_t k = 0; k < net.layers.size(); ++k) {
             const auto& l = net.layers[k];
-            const auto& s = acim.stats()[k];
+            const auto& s = stats[k];
             const double exact = s.outputs ? static_cast<double>(s.exact) / static_cast<double>(s.outputs) : 0.0;
             nlohmann::json lj = {{"name", l.name},
                                  {"op", l.op},
@@ -169,20 +298,39 @@ int run_job(const run_options& opt, const job_config& cfg) {
                                  {"xbit", l.xbit},
                                  {"digital", cfg.backend.digital_layers.count(k) > 0},
                                  {"conversions", s.counters.conversions},
+                                 {"analog", s.counters.analog},
+                                 {"digital_cycles", s.counters.digital},
+                                 {"voted", s.counters.voted},
+                                 {"adc_conversions", s.counters.adc_conversions},
                                  {"saturations", s.counters.saturations},
                                  {"sqnr_db", std::isinf(s.sqnr_db()) ? nlohmann::json("inf") : nlohmann::json(s.sqnr_db())},
                                  {"max_abs_error", s.max_abs_error},
-                                 {"exact_fraction", exact}};
+                                 {"exact_fraction", exact},
+                                 {"pieces", map.layers[k].size()}};
+            const layer_cost c = k < costs.size() ? costs[k] : layer_cost{};
+            if (cfg.path == run_path::tlm)
+                lj["hardware"] = {{"macro_cycles", c.macro_cycles},
+                                  {"energy_fj", c.energy_fj},
+                                  {"macs", c.macs},
+                                  {"tops_per_watt", tops_per_w(c.macs, c.energy_fj)},
+                                  {"starts", c.starts},
+                                  {"weight_loads", c.weight_loads},
+                                  {"weight_bytes", c.weight_bytes},
+                                  {"simulated_seconds", c.elapsed.to_seconds()}};
             r["layers"].push_back(lj);
             char line[512];
-            std::snprintf(line, sizeof line, "%zu,%s,%s,%zu,%zu,%d,%llu,%llu,%llu,%llu,%llu,%llu,%.6g,%.6g,%.6g\n", k,
+            std::snprintf(line, sizeof line, "%zu,%s,%s,%zu,%zu,%d,%llu,%llu,%llu,%llu,%llu,%llu,%.6g,%.6g,%.6g,%zu,%llu,%llu,%llu,%.6g,%llu,%llu,%.6g\n", k,
                           l.name.c_str(), l.op.c_str(), l.rows, l.outputs, cfg.backend.digital_layers.count(k) ? 1 : 0,
                           static_cast<unsigned long long>(s.counters.conversions),
                           static_cast<unsigned long long>(s.counters.analog),
                           static_cast<unsigned long long>(s.counters.digital),
                           static_cast<unsigned long long>(s.counters.voted),
                           static_cast<unsigned long long>(s.counters.adc_conversions),
-                          static_cast<unsigned long long>(s.counters.saturations), s.sqnr_db(), s.max_abs_error, exact);
+                          static_cast<unsigned long long>(s.counters.saturations), s.sqnr_db(), s.max_abs_error, exact,
+                          map.layers[k].size(), static_cast<unsigned long long>(c.macro_cycles),
+                          static_cast<unsigned long long>(c.energy_fj), static_cast<unsigned long long>(c.macs),
+                          tops_per_w(c.macs, c.energy_fj), static_cast<unsigned long long>(c.starts),
+                          static_cast<unsigned long long>(c.weight_loads), c.elapsed.to_seconds());
             csv += line;
         }
         write_atomic(fs::path(opt.out_dir) / "report.json", r.dump(2) + "\n");

@@ -54,6 +54,7 @@ cpu::cpu(const sc_core::sc_module_name& name, const cpu_config& cfg)
     bus_out.register_invalidate_direct_mem_ptr(this, &cpu::invalidate_direct_mem_ptr);
     ::tlm::tlm_global_quantum::instance().set(ps(m_cfg.quantum_ps));
     SC_THREAD(run);
+    set_stack_size(m_cfg.stack_bytes);
 }
 
 void cpu::run() {

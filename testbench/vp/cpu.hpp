@@ -31,6 +31,7 @@ struct cpu_config {
     std::uint32_t dmi_beat_bytes = 8;    // a DMI copy costs the DMI latency once per beat
     std::size_t irq_lines = 1;           // interrupt inputs irq_in[0..irq_lines-1]
     bool stop_when_done = true;          // sc_stop() when the firmware returns
+    std::size_t stack_bytes = 8u << 20;  // stack of the firmware thread (a workload runs on it)
 };
 
 class cpu : public sc_core::sc_module, public bus_port {

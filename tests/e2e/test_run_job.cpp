@@ -1,12 +1,15 @@
 // `acim run` end to end on the first Fashion-MNIST test images: the lossless macro reproduces the
 // ideal integer predictions exactly, noisy runs are deterministic across threads and batch sizes,
-// and report.json / layers.csv hold the documented fields.
+// the TLM path (workload driver -> bus -> acim_macro instances) gives the core path's numbers bit
+// for bit plus cycles and energy, and report.json / layers.csv hold the documented fields.
+// The TLM path elaborates SystemC once per process: one TLM run per test.
 #include "data/idx.hpp"
 #include "run_job.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +17,7 @@
 namespace fs = std::filesystem;
 using acim::testbench::job_config;
 using acim::testbench::run_options;
+using acim::testbench::run_path;
 
 namespace {
 
@@ -22,7 +26,20 @@ bool have_dataset() {
     return fs::exists(f.images) && fs::exists(f.labels);
 }
 
-nlohmann::json run(job_config cfg, std::size_t limit, const std::string& tag) {
+job_config core_path(job_config c) {
+    c.path = run_path::core;
+    return c;
+}
+
+std::vector<std::string> csv_lines(const fs::path& p) {
+    std::ifstream f(p);
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(f, l);) lines.push_back(l);
+    return lines;
+}
+
+nlohmann::json run(job_config cfg, std::size_t limit, const std::string& tag,
+                   std::vector<std::string>* csv = nullptr) {
     run_options o;
     o.limit = limit;
     o.progress = false;
@@ -31,6 +48,7 @@ nlohmann::json run(job_config cfg, std::size_t limit, const std::string& tag) {
     std::ifstream f(fs::path(o.out_dir) / "report.json");
     nlohmann::json j = nlohmann::json::parse(f);
     EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "layers.csv"));
+    if (csv) *csv = csv_lines(fs::path(o.out_dir) / "layers.csv");
     EXPECT_FALSE(fs::exists(fs::path(o.out_dir) / "report.json.tmp"));
     fs::remove_all(o.out_dir);
     return j;
@@ -42,7 +60,8 @@ TEST(RunJob, LosslessMacroEqualsIdealIntegerModel) {
     if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
     job_config cfg;  // nrow 255, 8-bit ADC, no noise, all layers on ACiM
     cfg.batch = 64;
-    const auto r = run(cfg, 200, "lossless");
+    const auto r = run(cfg, 200, "lossless");  // through the TLM macros
+    EXPECT_EQ(r["path"], "tlm");
     EXPECT_EQ(r["images"], 200);
     EXPECT_EQ(r["prediction_flips_vs_ideal"], 0);
     EXPECT_EQ(r["accuracy"]["acim"], r["accuracy"]["ideal_integer"]);
@@ -68,6 +87,8 @@ TEST(RunJob, NoisyRunIsDeterministicAcrossThreadsAndBatches) {
     job_config b = a;
     b.backend.threads = 2;
     b.batch = 37;
+    a = core_path(a);
+    b = core_path(b);
     const auto ra = run(a, 200, "a"), rb = run(b, 200, "b");
     EXPECT_EQ(ra["accuracy"], rb["accuracy"]);
     EXPECT_EQ(ra["prediction_flips_vs_ideal"], rb["prediction_flips_vs_ideal"]);
@@ -81,6 +102,110 @@ TEST(RunJob, NoisyRunIsDeterministicAcrossThreadsAndBatches) {
     c.backend.seed = 8;
     const auto rc = run(c, 200, "c");
     EXPECT_NE(ra["layers"][1]["sqnr_db"], rc["layers"][1]["sqnr_db"]);
+}
+
+// The same noisy job through the TLM macros and on the core engines: identical accuracy, flips,
+// per-layer errors and conversion counters; the TLM run adds cycles, energy and TOPS/W. With a
+// pool of 3 macros (pieces time-multiplexed, weights reloaded) the numbers stay the same.
+TEST(RunJob, TlmPathEqualsCorePathBitForBit) {
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    job_config a;
+    a.backend.macro.sigma_rand = 0.3;
+    a.backend.macro.hybrid_levels = 1;
+    a.backend.macro.voting_levels = 1;
+    a.backend.macro.voting_samples = 3;
+    a.backend.seed = 11;
+    a.backend.threads = 2;
+    a.backend.macros = 3;
+    a.hw.rows = 128;  // fc1 (1568 rows) and conv2 (144 rows) need several row chunks
+    a.backend.macro.row_parallelism = 64;
+    a.batch = 50;
+    const auto rt = run(a, 100, "tlm");
+    job_config c = core_path(a);
+    c.batch = 33;
+    c.backend.threads = 1;
+    const auto rc = run(c, 100, "core");
+    EXPECT_EQ(rt["path"], "tlm");
+    EXPECT_EQ(rc["path"], "core");
+    EXPECT_EQ(rt["accuracy"], rc["accuracy"]);
+    EXPECT_EQ(rt["prediction_flips_vs_ideal"], rc["prediction_flips_vs_ideal"]);
+    ASSERT_EQ(rt["layers"].size(), rc["layers"].size());
+    for (std::size_t k = 0; k < rt["layers"].size(); ++k) {
+        for (const char* f : {"sqnr_db", "max_abs_error", "exact_fraction", "conversions", "analog", "digital_cycles",
+                              "voted", "adc_conversions", "saturations", "pieces"})
+            EXPECT_EQ(rt["layers"][k][f], rc["layers"][k][f]) << "layer " << k << " " << f;
+    }
+    EXPECT_GT(rt["layers"][2]["pieces"].get<int>(), 3);  // fc1: 25 row chunks x 2 column chunks on 3 macros
+    const auto& h = rt["hardware"];
+    EXPECT_EQ(h["macros"], 3);
+    EXPECT_EQ(h["weight_stationary"], false);
+    EXPECT_GT(h["weight_reloads"].get<double>(), 0.0);
+    EXPECT_GT(h["macro_cycles"].get<double>(), 0.0);
+    EXPECT_GT(h["energy_fj"].get<double>(), 0.0);
+    EXPECT_FALSE(rc.contains("hardware"));
+}
+
+// The golden report of the default job on the first 200 images through the TLM path: every field
+// the README promises, with values that hold for any correct build (exact counts from the network
+// shape, accuracies from the ideal model, consistency of totals and per-layer numbers).
+TEST(RunJob, GoldenReportOnTheFirst200Images) {
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    job_config cfg;  // the `acim run` defaults
+    cfg.backend.macro.sigma_rand = 0.1;
+    cfg.backend.threads = 2;
+    cfg.backend.seed = 1;
+    cfg.backend.digital_layers = {0};
+    std::vector<std::string> csv;
+    const auto r = run(cfg, 200, "golden", &csv);
+    EXPECT_EQ(r["images"], 200);
+    EXPECT_EQ(r["path"], "tlm");
+    EXPECT_NEAR(r["accuracy"]["float_recorded"].get<double>(), 0.8974, 1e-9);
+    EXPECT_NEAR(r["accuracy"]["ideal_integer"].get<double>(), 0.905, 1e-9);  // 181 / 200, the ideal integer model
+    const double acim = r["accuracy"]["acim"].get<double>();
+    EXPECT_GT(acim, 0.70);
+    EXPECT_LE(acim, 1.0);
+    const auto flips = r["prediction_flips_vs_ideal"].get<int>();
+    EXPECT_GE(flips, std::abs(static_cast<int>(std::lround((acim - 0.905) * 200))));
+    ASSERT_EQ(r["layers"].size(), 4u);
+    const auto& L = r["layers"];
+    EXPECT_EQ(L[0]["digital"], true);
+    EXPECT_EQ(L[0]["conversions"], 0);
+    EXPECT_EQ(L[0]["exact_fraction"], 1.0);
+    // conv2: 200 x 196 pixels x 32 outputs x 1 tile x 64 cycles; fc1: 200 x 64 x 7 tiles x 64; fc2: 200 x 10 x 64.
+    EXPECT_EQ(L[1]["conversions"], 200ull * 196 * 32 * 64);
+    EXPECT_EQ(L[2]["conversions"], 200ull * 64 * 7 * 64);
+    EXPECT_EQ(L[3]["conversions"], 200ull * 10 * 64);
+    EXPECT_EQ(L[2]["pieces"], 14);  // 7 row chunks x 2 column chunks of 32 outputs
+    std::uint64_t cycles = 0, energy = 0, macs = 0;
+    for (std::size_t k = 1; k < 4; ++k) {
+        EXPECT_LT(L[k]["exact_fraction"].get<double>(), 1.0) << k;  // noise is on
+        EXPECT_GT(L[k]["sqnr_db"].get<double>(), 0.0) << k;
+        const auto& h = L[k]["hardware"];
+        EXPECT_GT(h["macro_cycles"].get<std::uint64_t>(), 0u) << k;
+        EXPECT_GT(h["energy_fj"].get<std::uint64_t>(), 0u) << k;
+        EXPECT_EQ(h["macs"].get<std::uint64_t>(),
+                  (k == 1 ? 200ull * 196 : 200ull) * L[k]["rows"].get<std::uint64_t>() * L[k]["outputs"].get<std::uint64_t>())
+            << k;
+        cycles += h["macro_cycles"].get<std::uint64_t>();
+        energy += h["energy_fj"].get<std::uint64_t>();
+        macs += h["macs"].get<std::uint64_t>();
+    }
+    const auto& h = r["hardware"];
+    EXPECT_EQ(h["macros"], 16);  // conv2 1 + fc1 14 + fc2 1, weight stationary
+    EXPECT_EQ(h["weight_stationary"], true);
+    EXPECT_EQ(h["weight_loads"], 16);
+    EXPECT_EQ(h["weight_reloads"], 0);
+    EXPECT_EQ(h["macro_cycles"].get<std::uint64_t>(), cycles);
+    EXPECT_EQ(h["energy_fj"].get<std::uint64_t>(), energy);
+    EXPECT_EQ(h["macs"].get<std::uint64_t>(), macs);
+    EXPECT_NEAR(h["tops_per_watt"].get<double>(), 2.0 * static_cast<double>(macs) / static_cast<double>(energy) * 1e3, 1e-9);
+    EXPECT_GT(h["simulated_seconds"].get<double>(), 0.0);
+    for (const char* f : {"acim_seconds", "wall_seconds", "images_per_second", "conversions_per_second"})
+        EXPECT_GT(r["speed"][f].get<double>(), 0.0) << f;
+    EXPECT_EQ(r["config"]["macro.sigma_rand"], "0.1");
+    ASSERT_EQ(csv.size(), 5u);  // header + 4 layers
+    EXPECT_EQ(csv[0].rfind("layer,name,op,rows,outputs,digital,conversions", 0), 0u);
+    EXPECT_NE(csv[2].find(",conv2,Conv,144,32,0,"), std::string::npos) << csv[2];
 }
 
 TEST(RunJob, BadInputsAreClearErrors) {

@@ -14,68 +14,46 @@ acim::core::cim_params exact_config() {
     return p;
 }
 
+mapping_options mapping_of(const backend_config& cfg) {
+    mapping_options m;
+    m.geometry = cfg.geometry;
+    m.macros = cfg.macros;
+    m.channel_tiling = cfg.channel_tiling;
+    m.asim_drop = cfg.asim_drop;
+    m.digital_layers = cfg.digital_layers;
+    return m;
+}
+
 namespace {
-std::unique_ptr<acim::core::mvm_engine> make_engine(const mac_layer& l, acim::core::cim_params p, int threads,
-                                                    bool channel_tiling, bool asim_drop) {
+acim::core::cim_params layer_params(const mac_layer& l, acim::core::cim_params p) {
     p.wbit = l.wbit;
     p.xbit = l.xbit;
     p.signed_act = l.signed_act;
     if (p.signed_act && p.act_enc >= p.xbit) p.act_enc = 1;
-    auto e = std::make_unique<acim::core::mvm_engine>(p, acim::core::engine_options{threads});
-    std::vector<acim::core::row_tile> tiles =
-        (l.conv && channel_tiling)
-            ? acim::core::channel_tiling(l.geom.in_channels, l.geom.kernel, p.row_parallelism, asim_drop)
-            : acim::core::dense_tiling(l.rows, p.row_parallelism);
-    e->load_weights(l.w_int.data(), l.outputs, l.rows, std::move(tiles));
-    return e;
+    return p;
 }
 }  // namespace
 
-core_backend::core_backend(const network& net, backend_config cfg) : m_cfg(std::move(cfg)) {
-    m_engines.resize(net.layers.size());
-    m_exact.resize(net.layers.size());
-    m_stats.resize(net.layers.size());
-    for (std::size_t k = 0; k < net.layers.size(); ++k) {
-        const mac_layer& l = net.layers[k];
-        if (!m_cfg.digital_layers.count(k))
-            m_engines[k] = make_engine(l, m_cfg.macro, m_cfg.threads, m_cfg.channel_tiling, m_cfg.asim_drop);
-        if (m_cfg.measure) m_exact[k] = make_engine(l, exact_config(), m_cfg.threads, false, false);
+reference_meter::reference_meter(const network& net, int threads) {
+    for (const mac_layer& l : net.layers) {
+        const auto p = layer_params(l, exact_config());
+        auto e = std::make_unique<acim::core::mvm_engine>(p, acim::core::engine_options{threads});
+        e->load_weights(l.w_int.data(), l.outputs, l.rows, acim::core::dense_tiling(l.rows, p.row_parallelism));
+        m_exact.push_back(std::move(e));
     }
 }
 
-void core_backend::begin_batch(std::size_t first_item, std::size_t items) {
-    m_first_item = first_item;
-    m_items = items ? items : 1;
+void reference_meter::exact(std::size_t layer, const std::int32_t* x, std::size_t vectors, std::int64_t* num,
+                            std::int64_t& den) {
+    m_exact.at(layer)->run(x, vectors, 0, {}, num);
+    den = m_exact[layer]->denominator();
 }
 
-void core_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
-                       std::int64_t* num, std::int64_t& den) {
-    auto& e = m_engines.at(layer);
-    layer_stats& st = m_stats[layer];
-    if (!e) {  // digital layer: exact on the host
-        if (m_exact[layer]) {
-            m_exact[layer]->run(x, vectors, 0, {}, num);
-            den = m_exact[layer]->denominator();
-        } else {
-            m_ideal.mac(layer, l, x, vectors, num, den);
-        }
-        st.outputs += vectors * l.outputs;
-        st.exact += vectors * l.outputs;
-        return;
-    }
-    acim::core::stream_key key;
-    key.seed = m_cfg.seed;
-    key.die = m_cfg.die;
-    key.layer = static_cast<std::uint32_t>(layer);
-    const std::size_t per_item = vectors / m_items;
-    const auto before = e->counters();
-    e->run(x, vectors, static_cast<std::uint64_t>(m_first_item) * per_item, key, num);
-    den = e->denominator();
-    st.counters += e->counters() - before;
-    if (!m_cfg.measure) return;
+void reference_meter::measure(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
+                              const std::int64_t* num, std::int64_t den, layer_stats& st) {
     m_ref.resize(vectors * l.outputs);
-    m_exact[layer]->run(x, vectors, 0, {}, m_ref.data());
-    const std::int64_t ref_den = m_exact[layer]->denominator();
+    std::int64_t ref_den = 1;
+    exact(layer, x, vectors, m_ref.data(), ref_den);
     const double d = static_cast<double>(den);
     for (std::size_t k = 0; k < m_ref.size(); ++k) {
         m_ref[k] /= ref_den;  // exact: the lossless engine's numerators are multiples of L
@@ -87,6 +65,62 @@ void core_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t
         st.exact += num[k] == m_ref[k] * den;
     }
     st.outputs += m_ref.size();
+}
+
+core_backend::core_backend(const network& net, backend_config cfg) : m_cfg(std::move(cfg)) {
+    m_map = map_network(net, m_cfg.macro, mapping_of(m_cfg));
+    m_engines.resize(net.layers.size());
+    m_stats.resize(net.layers.size());
+    for (std::size_t k = 0; k < net.layers.size(); ++k) {
+        const mac_layer& l = net.layers[k];
+        for (const layer_piece& pc : m_map.layers[k]) {
+            auto e = std::make_unique<acim::core::mvm_engine>(layer_params(l, m_cfg.macro),
+                                                              acim::core::engine_options{m_cfg.threads});
+            const std::vector<std::int32_t> w = piece_weights(l, pc);
+            e->load_weights(w.data(), pc.outputs(), pc.rows(), pc.tiles);
+            m_engines[k].push_back(std::move(e));
+        }
+    }
+    if (m_cfg.measure) m_meter = std::make_unique<reference_meter>(net, m_cfg.threads);
+}
+
+void core_backend::begin_batch(std::size_t first_item, std::size_t items) {
+    m_first_item = first_item;
+    m_items = items ? items : 1;
+}
+
+void core_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
+                       std::int64_t* num, std::int64_t& den) {
+    layer_stats& st = m_stats.at(layer);
+    const auto& pieces = m_map.layers.at(layer);
+    if (pieces.empty()) {  // digital layer: exact on the host
+        if (m_meter) m_meter->exact(layer, x, vectors, num, den);
+        else m_ideal.mac(layer, l, x, vectors, num, den);
+        st.outputs += vectors * l.outputs;
+        st.exact += vectors * l.outputs;
+        return;
+    }
+    const std::size_t per_item = vectors / m_items;
+    const std::uint64_t first_vector = static_cast<std::uint64_t>(m_first_item) * per_item;
+    std::fill(num, num + vectors * l.outputs, 0);
+    for (std::size_t q = 0; q < pieces.size(); ++q) {
+        const layer_piece& pc = pieces[q];
+        auto& e = *m_engines[layer][q];
+        const std::int32_t* xp = x;
+        if (!pc.whole_rows) {
+            slice_inputs(l, pc, x, vectors, m_xs);
+            xp = m_xs.data();
+        }
+        m_part.resize(vectors * pc.outputs());
+        const auto before = e.counters();
+        e.run(xp, vectors, first_vector, piece_key(pc, m_cfg.seed, m_cfg.die), m_part.data());
+        st.counters += e.counters() - before;
+        den = e.denominator();
+        for (std::size_t v = 0; v < vectors; ++v)
+            for (std::size_t o = 0; o < pc.outputs(); ++o)
+                num[v * l.outputs + pc.out_begin + o] += m_part[v * pc.outputs() + o];
+    }
+    if (m_meter) m_meter->measure(layer, l, x, vectors, num, den, st);
 }
 
 }  // namespace acim::workloads

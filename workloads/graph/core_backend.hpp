@@ -9,6 +9,7 @@
 
 #include "core/engine.hpp"
 #include "graph/network.hpp"
+#include "mapping/mapping.hpp"
 
 #include <memory>
 #include <set>
@@ -31,6 +32,8 @@ struct backend_config {
     bool channel_tiling = false;      // ASiM's whole-channel conv tiles instead of dense tiles
     bool asim_drop = false;           // with channel tiling: ASiM's dropped trailing groups (B1)
     std::set<std::size_t> digital_layers;  // layers computed exactly on the host
+    macro_geometry geometry;          // SRAM of one macro: how layers are cut into pieces
+    std::size_t macros = 0;           // physical macros (0 = one per piece, weight stationary)
     int threads = 1;
     std::uint64_t seed = 0;
     std::uint32_t die = 0;
@@ -38,7 +41,26 @@ struct backend_config {
 };
 
 acim::core::cim_params exact_config();
+mapping_options mapping_of(const backend_config& cfg);
 
+// The ideal integer result of every layer, computed on lossless engines at core speed, and the
+// error statistics of a backend's numerators against it.
+class reference_meter {
+public:
+    reference_meter(const network& net, int threads);
+    // Exact numerators of layer `layer` (digital layers use this too).
+    void exact(std::size_t layer, const std::int32_t* x, std::size_t vectors, std::int64_t* num, std::int64_t& den);
+    // Adds the comparison of num / den with the ideal result to `st`.
+    void measure(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
+                 const std::int64_t* num, std::int64_t den, layer_stats& st);
+
+private:
+    std::vector<std::unique_ptr<acim::core::mvm_engine>> m_exact;
+    std::vector<std::int64_t> m_ref;
+};
+
+// The layers cut into macro pieces (mapping/mapping.hpp), each piece on its own engine with the
+// piece's stream key: bit-identical to the same mapping through the TLM macros.
 class core_backend : public mac_backend {
 public:
     core_backend(const network& net, backend_config cfg);
@@ -48,16 +70,18 @@ public:
 
     const std::vector<layer_stats>& stats() const { return m_stats; }
     const backend_config& config() const { return m_cfg; }
+    const network_map& map() const { return m_map; }
 
 private:
     backend_config m_cfg;
-    std::vector<std::unique_ptr<acim::core::mvm_engine>> m_engines;  // null for digital layers
+    network_map m_map;
+    std::vector<std::vector<std::unique_ptr<acim::core::mvm_engine>>> m_engines;  // [layer][piece]
     std::vector<layer_stats> m_stats;
     std::size_t m_first_item = 0, m_items = 1;
+    std::unique_ptr<reference_meter> m_meter;
     ideal_backend m_ideal;
-    // Lossless engines (nrow 255, 8-bit ADC, bit-serial, no noise: code = count) for the reference.
-    std::vector<std::unique_ptr<acim::core::mvm_engine>> m_exact;
-    std::vector<std::int64_t> m_ref;
+    std::vector<std::int32_t> m_xs;
+    std::vector<std::int64_t> m_part;
 };
 
 }  // namespace acim::workloads
