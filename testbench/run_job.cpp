@@ -146,13 +146,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     }
     const network_map map = map_network(net, cfg.backend.macro, mapping_of(cfg.backend));
 
-    backend_config exact_cfg = cfg.backend;
-    exact_cfg.macro = exact_config();
-    exact_cfg.digital_layers.clear();
-    exact_cfg.channel_tiling = false;
-    exact_cfg.measure = false;
-    exact_cfg.geometry = {std::size_t{1} << 16, std::size_t{1} << 20};
-    core_backend ideal(net, exact_cfg);
+    ideal_backend ideal;  // exact integer dot products: the ideal integer model
 
     tally t;
     std::vector<layer_stats> stats;

@@ -34,29 +34,20 @@ acim::core::cim_params layer_params(const mac_layer& l, acim::core::cim_params p
 }
 }  // namespace
 
-reference_meter::reference_meter(const network& net, int threads) {
-    for (const mac_layer& l : net.layers) {
-        const auto p = layer_params(l, exact_config());
-        auto e = std::make_unique<acim::core::mvm_engine>(p, acim::core::engine_options{threads});
-        e->load_weights(l.w_int.data(), l.outputs, l.rows, acim::core::dense_tiling(l.rows, p.row_parallelism));
-        m_exact.push_back(std::move(e));
-    }
-}
+reference_meter::reference_meter(const network& net, int threads) : m_net(net) { (void)threads; }
 
 void reference_meter::exact(std::size_t layer, const std::int32_t* x, std::size_t vectors, std::int64_t* num,
                             std::int64_t& den) {
-    m_exact.at(layer)->run(x, vectors, 0, {}, num);
-    den = m_exact[layer]->denominator();
+    m_ideal.mac(layer, m_net.layers.at(layer), x, vectors, num, den);
 }
 
 void reference_meter::measure(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
                               const std::int64_t* num, std::int64_t den, layer_stats& st) {
     m_ref.resize(vectors * l.outputs);
     std::int64_t ref_den = 1;
-    exact(layer, x, vectors, m_ref.data(), ref_den);
+    exact(layer, x, vectors, m_ref.data(), ref_den);  // ref_den = 1: integer dot products
     const double d = static_cast<double>(den);
     for (std::size_t k = 0; k < m_ref.size(); ++k) {
-        m_ref[k] /= ref_den;  // exact: the lossless engine's numerators are multiples of L
         const double ideal = static_cast<double>(m_ref[k]);
         const double err = static_cast<double>(num[k]) / d - ideal;
         st.signal += ideal * ideal;

@@ -43,7 +43,7 @@ struct backend_config {
 acim::core::cim_params exact_config();
 mapping_options mapping_of(const backend_config& cfg);
 
-// The ideal integer result of every layer, computed on lossless engines at core speed, and the
+// The ideal integer result of every layer (exact integer dot products, ideal_backend) and the
 // error statistics of a backend's numerators against it.
 class reference_meter {
 public:
@@ -55,7 +55,8 @@ public:
                  const std::int64_t* num, std::int64_t den, layer_stats& st);
 
 private:
-    std::vector<std::unique_ptr<acim::core::mvm_engine>> m_exact;
+    const network& m_net;
+    ideal_backend m_ideal;
     std::vector<std::int64_t> m_ref;
 };
 
