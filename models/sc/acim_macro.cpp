@@ -3,6 +3,8 @@
 #include "core/error.hpp"
 #include "sc/frame_chain_backend.hpp"
 
+#include <sysc/tracing/sc_tracing_ids.h>
+
 #include <algorithm>
 #include <cctype>
 #include <climits>
@@ -136,7 +138,11 @@ acim_macro::acim_macro(const sc_core::sc_module_name& name, const macro_config& 
             std::string path = m_cfg.trace_file;
             if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".vcd") == 0) path.resize(path.size() - 4);
             m_trace_file = sc_core::sc_create_vcd_trace_file(path.c_str());
+            // 1 ps resolves every clock period; its info report would only repeat that.
+            const sc_core::sc_actions quiet = sc_core::sc_report_handler::set_actions(
+                sc_core::SC_ID_TRACING_TIMESCALE_UNIT_, sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
             m_trace_file->set_time_unit(1.0, sc_core::SC_PS);
+            sc_core::sc_report_handler::set_actions(sc_core::SC_ID_TRACING_TIMESCALE_UNIT_, sc_core::SC_INFO, quiet);
             m_tracer->trace(m_trace_file, "acim_macro");
         }
     }
