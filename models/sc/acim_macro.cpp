@@ -564,7 +564,7 @@ void acim_macro::complete() {
 
 void acim_macro::soft_reset(const sc_time& t) {
     m_done_event.cancel();
-    if (m_tracer) m_tracer->cancel();
+    if (m_tracer) m_tracer->cancel(t);
     m_running = false;
     m_staged = mvm_result{};
     m_bank.reset([this](const regmap::register_info& r) { return instance_value(r); });

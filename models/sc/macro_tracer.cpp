@@ -278,13 +278,12 @@ void macro_tracer::commit(const sc_time& t_start) {
     m_wake.notify(sc_core::SC_ZERO_TIME);
 }
 
-void macro_tracer::cancel() {
+void macro_tracer::cancel(const sc_time& t) {
     abort();
     if (m_actions.empty()) return;
-    const sc_time at = std::max(m_actions.front().at, sc_core::sc_time_stamp());
-    std::shared_ptr<const run_record> run = m_actions.front().run;
-    m_actions.clear();
-    m_actions.push_back(action{action::what::run_end, at, run, 0, 0, 0});
+    std::shared_ptr<const run_record> run = m_actions.back().run;
+    while (!m_actions.empty() && m_actions.back().at >= t) m_actions.pop_back();  // after the reset
+    m_actions.push_back(action{action::what::run_end, t, std::move(run), 0, 0, 0});
     m_wake.notify(sc_core::SC_ZERO_TIME);
 }
 

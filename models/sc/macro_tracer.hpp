@@ -50,8 +50,8 @@ public:
     void commit(const sc_core::sc_time& t_start);
     // The run failed: nothing recorded is shown.
     void abort();
-    // Soft reset: drops every step not yet shown.
-    void cancel();
+    // Soft reset at local time t: drops every step from t on and ends the stepping at t.
+    void cancel(const sc_core::sc_time& t);
 
     // Steps shown so far (tests).
     std::uint64_t steps_shown() const { return m_steps_shown; }

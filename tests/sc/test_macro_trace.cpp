@@ -11,6 +11,7 @@
 #include "vcd_reader.hpp"
 
 #include "core/adc.hpp"
+#include "core/error.hpp"
 #include "core/engine.hpp"
 #include "core/frame_ops.hpp"
 #include "sc/macro_cost.hpp"
@@ -417,4 +418,111 @@ TEST(macro_trace, bit_parallel_noisy_sar_matches_the_core_engine) {
     c.rows = 150;  // three row tiles
     c.trace_vectors = 2;
     run_case(c);
+}
+
+TEST(macro_trace, an_attached_trace_file_takes_the_given_scope_and_a_soft_reset_ends_the_stepping) {
+    // Runs 0 and 1 are traced into a trace file the test owns, under the scope "top.mac". Run 0 is
+    // cut short by CTRL.SOFT_RESET: its steps after the reset never show. Run 1 steps in full.
+    sc::macro_config cfg;
+    cfg.rows = 64;
+    cfg.cols = 64;
+    cfg.adcs = 8;
+    cfg.input_depth = 8;
+    cfg.trace_runs = 2;
+    cfg.trace_vectors = 2;
+    cfg.trace_columns = 4;
+    cfg.trace_outputs = 1;
+    core::cim_params p;
+    p.row_parallelism = 63;
+    p.sigma_rand = 0.5;
+    const test::layer_setup l = test::random_layer(p, 2, 60, 4, 9);
+    const std::string path = std::string(ACIM_TRACE_DIR) + "/trace_attached";
+    sc_time reset_at, start1;
+    std::uint64_t cycles1 = 0;
+    static test::macro_bench* bench = nullptr;
+    ASSERT_EQ(bench, nullptr);
+    bench = new test::macro_bench(cfg, [&](test::macro_bench& b) {
+        test::program(b.cpu, l, cfg);
+        b.cpu.wr(regmap::reg::ctrl, regmap::ctrl_start | regmap::ctrl_irq_enable);
+        sc_core::wait(sc_time(30, sc_core::SC_NS));  // a few steps into run 0
+        reset_at = sc_core::sc_time_stamp();
+        b.cpu.wr(regmap::reg::ctrl, regmap::ctrl_soft_reset);
+        test::program(b.cpu, l, cfg);
+        b.cpu.wr(regmap::reg::ctrl, regmap::ctrl_start | regmap::ctrl_irq_enable);
+        b.cpu.wait_irq();
+        cycles1 = b.dut.last_run_cost().cycles;
+        start1 = b.dut.done_time() - sc_time(static_cast<double>(cycles1 * cfg.clock_period_ps), sc_core::SC_PS);
+        EXPECT_EQ(test::read_outputs(b.cpu, l), test::run_engine(l).num);
+        sc_core::wait(sc_time(10, sc_core::SC_NS));
+    });
+    sc_core::sc_trace_file* tf = sc_core::sc_create_vcd_trace_file(path.c_str());
+    tf->set_time_unit(1.0, sc_core::SC_PS);
+    bench->dut.trace(tf, "top.mac");
+    sc_core::sc_start();
+    sc_core::sc_close_vcd_trace_file(tf);
+    ASSERT_TRUE(bench->cpu.finished);
+    EXPECT_EQ(bench->dut.runs_started(), 2u);
+
+    const test::vcd_file vcd = test::vcd_file::load(path + ".vcd");
+    ASSERT_NE(vcd.find("SystemC.top.mac.seq.stepping"), nullptr);
+    EXPECT_NE(vcd.find("SystemC.top.mac.col3.analog"), nullptr);
+    EXPECT_EQ(vcd.find("SystemC.top.mac.col4.analog"), nullptr);  // trace_columns = 4
+    EXPECT_NE(vcd.find("SystemC.top.mac.out0.acc[63:0]"), nullptr);
+    EXPECT_EQ(vcd.find("SystemC.top.mac.out1.acc[63:0]"), nullptr);
+    const test::vcd_variable& stepping = vcd.at("SystemC.top.mac.seq.stepping");
+    const test::vcd_variable& run = vcd.at("SystemC.top.mac.seq.run");
+    const test::vcd_variable& vec = vcd.at("SystemC.top.mac.seq.vector");
+    auto ps = [](const sc_time& x) { return static_cast<std::uint64_t>(std::llround(x.to_seconds() * 1e12)); };
+    // Run 0: stepping from its first step until the reset, and no step after it.
+    ASSERT_GE(stepping.changes.size(), 4u);
+    EXPECT_EQ(stepping.changes[1].value, "1");
+    EXPECT_EQ(stepping.changes[2].value, "0");
+    EXPECT_LE(stepping.changes[2].time, ps(reset_at) + 1000);
+    EXPECT_EQ(run.signed_at(stepping.changes[1].time), 0);
+    // Run 1: stepping from start + start_cycles for 2 vectors x 1 tile x 8 cycles, then off.
+    const std::uint64_t clk = cfg.clock_period_ps;
+    EXPECT_EQ(stepping.changes[3].value, "1");
+    EXPECT_EQ(stepping.changes[3].time, ps(start1) + cfg.start_cycles * clk);
+    EXPECT_EQ(run.signed_at(stepping.changes[3].time), 1);
+    EXPECT_EQ(vec.signed_at(stepping.changes[3].time), 0);
+    ASSERT_EQ(stepping.changes.size(), 5u);
+    EXPECT_EQ(stepping.changes[4].value, "0");
+    // Steps shown: those of run 0 before the reset (bit-serial, one tile: the cycle changes at each
+    // step) and all 2 x 8 of run 1.
+    const test::vcd_variable& cyc = vcd.at("SystemC.top.mac.seq.cycle");
+    const auto before = static_cast<std::uint64_t>(std::count_if(cyc.changes.begin(), cyc.changes.end(), [&](const test::vcd_change& c) {
+        return c.time <= ps(reset_at) && cyc.to_signed(c.value) >= 0;
+    }));
+    EXPECT_GT(before, 0u);
+    EXPECT_LT(before, 16u);
+    EXPECT_EQ(bench->dut.tracer()->steps_shown(), before + 16u);
+}
+
+TEST(macro_trace, configuration_errors_name_the_field) {
+    sc::macro_config cfg;
+    cfg.trace_file = "x.vcd";  // a VCD but no window
+    try {
+        cfg.validate();
+        ADD_FAILURE() << "trace_file without trace_runs accepted";
+    } catch (const core::parameter_error& e) {
+        EXPECT_EQ(e.name(), "trace_file");
+    }
+    cfg.trace_file.clear();
+    cfg.trace_runs = 1;
+    cfg.trace_vectors = 0;
+    try {
+        cfg.validate();
+        ADD_FAILURE() << "trace_vectors = 0 accepted";
+    } catch (const core::parameter_error& e) {
+        EXPECT_EQ(e.name(), "trace_vectors");
+    }
+    // trace() on a macro without a window is an error at elaboration.
+    sc::macro_config plain;
+    plain.rows = 16;
+    plain.cols = 16;
+    plain.adcs = 4;
+    plain.input_depth = 1;
+    sc::acim_macro m("m", plain);
+    test::expect_report(sc_core::SC_ERROR, sc::acim_macro::msg_type, "trace_runs");
+    EXPECT_THROW(m.trace(nullptr), sc_core::sc_report);
 }
