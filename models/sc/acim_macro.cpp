@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "sc/frame_chain_backend.hpp"
+#include "sc/macro_tracer.hpp"
 
 #include <sysc/tracing/sc_tracing_ids.h>
 

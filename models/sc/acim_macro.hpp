@@ -21,7 +21,6 @@
 
 #include "sc/macro_config.hpp"
 #include "sc/macro_cost.hpp"
-#include "sc/macro_tracer.hpp"
 #include "sc/mvm_backend.hpp"
 #include "tlm/buffer_layout.hpp"
 #include "tlm/register_bank.hpp"
@@ -36,6 +35,9 @@
 #include <vector>
 
 namespace acim::sc {
+
+class frame_chain_backend;
+class macro_tracer;  // sc/macro_tracer.hpp
 
 class acim_macro : public sc_core::sc_module {
 public:

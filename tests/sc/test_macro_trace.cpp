@@ -15,6 +15,7 @@
 #include "core/engine.hpp"
 #include "core/frame_ops.hpp"
 #include "sc/macro_cost.hpp"
+#include "sc/macro_tracer.hpp"
 
 #include <gtest/gtest.h>
 
