@@ -255,6 +255,36 @@ adc_core::adc_core(std::shared_ptr<const frame_plan> plan) : m_plan(std::move(pl
 
 const conversion_table* adc_core::table(int j) const { return m_tables[static_cast<std::size_t>(j)].get(); }
 
+double adc_core::analog_value(const frame_id& id, const frame_data& f, std::size_t v, std::size_t column) const {
+    const frame_plan& pl = *m_plan;
+    const auto P = static_cast<std::size_t>(pl.weight_cycles());
+    const frame_cycle& cy = pl.cycle(static_cast<int>(column % P), id.cycle);
+    double c = static_cast<double>(f.count(v, column));
+    if (cy.adc && pl.params().cell_sigma > 0.0) c += f.cell[column * f.stride + v];
+    return std::clamp(compress(c, pl.params().gain_compression) / static_cast<double>(cy.fs), 0.0, 1.0);
+}
+
+std::int32_t adc_core::sample_code(const frame_id& id, const frame_data& f, std::size_t v, std::size_t column,
+                                   int sample) const {
+    const frame_plan& pl = *m_plan;
+    const cim_params& p = pl.params();
+    const int j = id.cycle;
+    const auto P = static_cast<std::size_t>(pl.weight_cycles());
+    const frame_cycle& cy = pl.cycle(static_cast<int>(column % P), j);
+    if (cy.kind != cycle_kind::analog && cy.kind != cycle_kind::voted)
+        throw_parameter("column", column, "is not converted by the ADC bank in cycle " + to_text(j));
+    const int ns = cy.kind == cycle_kind::voted ? p.voting_samples : 1;
+    if (sample < 0 || sample >= ns) throw_parameter("sample", sample, "no such ADC sample");
+    const conversion_table& tab = *m_tables[static_cast<std::size_t>(j)];
+    const std::int32_t count = f.count(v, column);
+    const std::uint64_t gv = id.first_vector + v;
+    const bool noisy = tab.noisy();
+    const std::uint64_t key = noisy ? detail::cycle_key(m_temporal, id.tile, m_column_base + column, j, sample) : 0;
+    if (p.cell_sigma > 0.0)
+        return convert_real(p, tab.full_scale(), pl.denominator(), noisy, count, f.cell[column * f.stride + v], key, gv);
+    return noisy ? tab.sample(count, draw63(key, gv)) : tab.code(count);
+}
+
 void adc_core::set_key(const stream_key& key) {
     m_plan->check_key(key);
     m_temporal = detail::temporal_base(key);

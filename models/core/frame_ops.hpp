@@ -202,6 +202,17 @@ public:
     void convert(const frame_id& id, frame_data& f, engine_counters& cnt) const;
     const conversion_table* table(int j) const;  // the noisy table of cycle j, null if none
 
+    // One conversion at a time, for observers (trace mode); the frame holds the array's counts
+    // and cell sums of the cycle. The pre-noise analog value that column `column` of vector v
+    // presents to an ADC, normalised to the cycle's full scale and clamped to [0, 1] (cell
+    // variation and gain compression included); for a digital column the same formula of its count.
+    double analog_value(const frame_id& id, const frame_data& f, std::size_t v, std::size_t column) const;
+    // The code of ADC sample `sample` (0 .. S-1 on a voted column, 0 on an analog one) of that
+    // conversion before the vote: what convert() computes for it, noise key and all. Throws
+    // parameter_error for a column that the ADC bank does not convert in this cycle.
+    std::int32_t sample_code(const frame_id& id, const frame_data& f, std::size_t v, std::size_t column,
+                             int sample) const;
+
 private:
     std::shared_ptr<const frame_plan> m_plan;
     std::vector<std::unique_ptr<conversion_table>> m_tables;  // [j]

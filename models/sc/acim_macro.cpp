@@ -2,6 +2,9 @@
 
 #include "core/error.hpp"
 #include "sc/frame_chain_backend.hpp"
+#include "sc/macro_tracer.hpp"
+
+#include <sysc/tracing/sc_tracing_ids.h>
 
 #include <algorithm>
 #include <cctype>
@@ -124,9 +127,45 @@ acim_macro::acim_macro(const sc_core::sc_module_name& name, const macro_config& 
     SC_METHOD(update_irq);
     sensitive << m_done_event << m_irq_event;
     dont_initialize();
+
+    if (m_cfg.trace_runs > 0) {
+        m_chain = dynamic_cast<frame_chain_backend*>(m_backend.get());
+        if (m_chain == nullptr) {
+            m_trace_chain = std::make_unique<frame_chain_backend>(m_cfg);
+            m_chain = m_trace_chain.get();
+        }
+        m_tracer = std::make_unique<macro_tracer>("trace", m_cfg, *m_chain);
+        if (!m_cfg.trace_file.empty()) {
+            std::string path = m_cfg.trace_file;
+            if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".vcd") == 0) path.resize(path.size() - 4);
+            m_trace_file = sc_core::sc_create_vcd_trace_file(path.c_str());
+            // 1 ps resolves every clock period; its info report would only repeat that.
+            const sc_core::sc_actions quiet = sc_core::sc_report_handler::set_actions(
+                sc_core::SC_ID_TRACING_TIMESCALE_UNIT_, sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+            m_trace_file->set_time_unit(1.0, sc_core::SC_PS);
+            sc_core::sc_report_handler::set_actions(sc_core::SC_ID_TRACING_TIMESCALE_UNIT_, sc_core::SC_INFO, quiet);
+            m_tracer->trace(m_trace_file, "acim_macro");
+        }
+    }
 }
 
-acim_macro::~acim_macro() = default;
+acim_macro::~acim_macro() { close_trace_file(); }
+
+void acim_macro::trace(sc_core::sc_trace_file* tf, const std::string& scope) {
+    if (!m_tracer) {
+        SC_REPORT_ERROR(msg_type, (std::string(name()) + ": trace() needs macro_config::trace_runs > 0").c_str());
+        return;
+    }
+    m_tracer->trace(tf, scope.empty() ? std::string(name()) : scope);
+}
+
+void acim_macro::end_of_simulation() { close_trace_file(); }
+
+void acim_macro::close_trace_file() {
+    if (m_trace_file == nullptr) return;
+    sc_core::sc_close_vcd_trace_file(m_trace_file);
+    m_trace_file = nullptr;
+}
 
 sc_time acim_macro::clocks(std::uint64_t n) const {
     return sc_time(static_cast<double>(n * m_cfg.clock_period_ps), sc_core::SC_PS);
@@ -356,19 +395,28 @@ void acim_macro::start(const sc_time& t, const sc_time& t_start) {
         fail(regmap::error_code::bad_config, regmap::addr::reg_base + off,
              describe_register(off, m_bank.get(off)) + ": " + e.what());
     };
+    // A run in the trace window takes the frame chain: bit-identical, and its frames are recorded.
+    const bool traced = m_tracer && m_tracer->in_window(m_runs_started);
+    mvm_backend& backend = traced ? static_cast<mvm_backend&>(*m_chain) : *m_backend;
     try {
         prepare_run(job, kind);
-        m_backend->compute(job, m_staged);
+        if (traced) m_tracer->begin_run(m_runs_started, job);
+        backend.compute(job, m_staged);
     } catch (const run_fault& f) {
+        if (traced) m_tracer->abort();
         fail(f.code, f.where, f.message);
         return;
     } catch (const core::parameter_error& e) {
+        if (traced) m_tracer->abort();
         param_fault(e);
         return;
     } catch (const std::exception& e) {
+        if (traced) m_tracer->abort();
         fail(regmap::error_code::internal, regmap::addr::reg_base + regmap::reg::ctrl, e.what());
         return;
     }
+    ++m_runs_started;
+    if (traced) m_tracer->commit(t_start);
 
     const core::cycle_plan plan(job.params);
     run_shape s;
@@ -518,6 +566,7 @@ void acim_macro::complete() {
 
 void acim_macro::soft_reset(const sc_time& t) {
     m_done_event.cancel();
+    if (m_tracer) m_tracer->cancel(t);
     m_running = false;
     m_staged = mvm_result{};
     m_bank.reset([this](const regmap::register_info& r) { return instance_value(r); });

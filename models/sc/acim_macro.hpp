@@ -13,6 +13,10 @@
 // modules elaborated as children of the macro (controller, wordline_driver, sram_array, adc_bank,
 // hcim_digital_unit, shift_add; docs/frame_chain.md); both are bit-identical and give the same
 // cycles and energy.
+//
+// Trace mode (macro_config::trace_runs, docs/tracing.md): a window of runs is computed on the
+// frame chain (elaborated for it when the backend is fused) and stepped cycle by cycle on traced
+// signals by the child `trace` (macro_tracer); results and timing are those of the fast path.
 #pragma once
 
 #include "sc/macro_config.hpp"
@@ -32,6 +36,9 @@
 
 namespace acim::sc {
 
+class frame_chain_backend;
+class macro_tracer;  // sc/macro_tracer.hpp
+
 class acim_macro : public sc_core::sc_module {
 public:
     // Bus slave: registers and the weight, input and output windows (acim::tlm::addr).
@@ -49,6 +56,15 @@ public:
     const run_cost& last_run_cost() const { return m_run_cost; }
     // Completion time of the current or most recent run.
     sc_core::sc_time done_time() const { return m_done_time; }
+
+    // Trace mode: registers the trace signals with `tf` under the VCD scope `scope` (default: this
+    // macro's name). Elaboration only; requires macro_config::trace_runs > 0. With
+    // macro_config::trace_file set, the macro has already attached its own VCD (scope "acim_macro").
+    void trace(sc_core::sc_trace_file* tf, const std::string& scope = "");
+    // The trace module, null when trace mode is off.
+    const macro_tracer* tracer() const { return m_tracer.get(); }
+    // Accepted STARTs since elaboration: the run index of the trace window.
+    std::uint64_t runs_started() const { return m_runs_started; }
 
     static constexpr const char* msg_type = "acim/macro";
 
@@ -90,6 +106,8 @@ private:
     void schedule_irq_update(const sc_core::sc_time& t);
     bool irq_level() const;
     void invalidate_dmi();
+    void end_of_simulation() override;
+    void close_trace_file();
     std::uint32_t instance_value(const acim::tlm::register_info& r) const;
     void add_energy(double fj);
     sc_core::sc_time clocks(std::uint64_t n) const;
@@ -102,6 +120,11 @@ private:
     std::vector<unsigned char> m_inputs;
     std::vector<unsigned char> m_outputs;
     std::unique_ptr<mvm_backend> m_backend;
+    std::unique_ptr<frame_chain_backend> m_trace_chain;  // trace mode on a fused macro
+    frame_chain_backend* m_chain = nullptr;              // the chain traced runs take
+    std::unique_ptr<macro_tracer> m_tracer;
+    sc_core::sc_trace_file* m_trace_file = nullptr;      // owned: opened from trace_file
+    std::uint64_t m_runs_started = 0;
 
     std::uint64_t m_weights_version = 0;  // bumped by every write into the weight window
     std::vector<std::int32_t> m_wcodes;   // decoded weights, valid for the key below

@@ -39,6 +39,7 @@ public:
     const block_stats& stats() const { return m_stats; }
     void reset_stats() { m_stats = {}; }
     void set_monitor(frame_monitor* m) { m_monitor = m; }
+    frame_monitor* monitor() const { return m_monitor; }
     // Clocks per vector that this block adds in activation cycle j (docs/timing.md), per run.
     void set_cycle_clocks(std::vector<std::uint64_t> clocks) { m_cycle_clocks = std::move(clocks); }
     const std::vector<std::uint64_t>& cycle_clocks() const { return m_cycle_clocks; }

@@ -35,6 +35,8 @@ public:
     adc_bank& adcs() { return *m_adc; }
     hcim_digital_unit& digital_unit() { return *m_digital; }
     shift_add& backend_adder() { return *m_shift_add; }
+    // The layer of the latest compute() (null before the first).
+    const std::shared_ptr<const core::frame_plan>& plan() const { return m_plan; }
     // The blocks in frame order, controller first.
     std::vector<frame_block*> blocks();
 

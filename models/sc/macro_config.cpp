@@ -50,6 +50,11 @@ void macro_config::validate() const {
     core::check_range<std::uint32_t>("digital_pass_cycles", digital_pass_cycles, 1, 1u << 20);
     core::check_range<std::uint32_t>("buffer_bytes_per_cycle", buffer_bytes_per_cycle, 1, 1u << 20);
     core::check_range<std::uint32_t>("weight_bytes_per_cycle", weight_bytes_per_cycle, 1, 1u << 20);
+    core::check_range<std::uint32_t>("trace_vectors", trace_vectors, 1, 1u << 20);
+    core::check_range<std::uint32_t>("trace_columns", trace_columns, 0, 4096);
+    core::check_range<std::uint32_t>("trace_outputs", trace_outputs, 0, 4096);
+    if (!trace_file.empty() && trace_runs == 0)
+        core::throw_parameter("trace_file", trace_file, "names a VCD but trace_runs = 0 traces no run");
     check_energy("e_wordline_fj", e_wordline_fj);
     check_energy("e_bitline_fj", e_bitline_fj);
     check_energy("e_sar_bit_fj", e_sar_bit_fj);

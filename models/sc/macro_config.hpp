@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace acim::sc {
 
@@ -55,6 +56,19 @@ struct macro_config {
     double e_sram_write_bit_fj = 1.0;      // per bit written to the weight SRAM
     double e_buffer_byte_fj = 0.5;         // per byte the macro reads from the input buffer or
                                            // writes to the output buffer
+
+    // Cycle-stepped trace mode (docs/tracing.md). Runs trace_first_run .. trace_first_run +
+    // trace_runs - 1, counted from 0 over the STARTs the macro accepted since elaboration, are
+    // computed on the frame chain and their first trace_vectors vectors are stepped activation
+    // cycle by activation cycle on traced signals; every other run takes the fast path. Results,
+    // counters and timing never depend on it. trace_runs = 0: no trace signals are elaborated.
+    std::uint64_t trace_first_run = 0;  // runs: index of the first traced START
+    std::uint64_t trace_runs = 0;       // runs: traced STARTs (0: trace mode off)
+    std::uint32_t trace_vectors = 4;    // vectors: the first ones of each traced run are stepped
+    std::uint32_t trace_columns = 8;    // columns: per-column signals of columns 0 .. trace_columns-1
+    std::uint32_t trace_outputs = 2;    // outputs: accumulator signals of outputs 0 .. trace_outputs-1
+    std::string trace_file;             // VCD path the macro writes itself ("" : attach a trace file
+                                        // with acim_macro::trace instead); ".vcd" is appended if missing
 
     // Throws core::parameter_error naming the first invalid field.
     void validate() const;

@@ -36,6 +36,10 @@ struct options {
     bool no_dmi = false;
     bool polling = false;
     std::uint64_t seed = 1;
+    std::string trace;              // VCD of macro_0's trace mode ("" : off)
+    std::uint64_t trace_first_run = 0;
+    std::uint64_t trace_runs = 1;
+    std::uint32_t trace_vectors = 4;
 };
 
 // One macro's share of the layer.
@@ -123,6 +127,13 @@ int run(const options& o) {
         mc.input_depth = o.depth;
         mc.threads = 1;
     }
+    if (!o.trace.empty()) {  // macro_0 steps its first traced runs cycle by cycle into a VCD
+        sc::macro_config& mc = pc.macros[0].config;
+        mc.trace_file = o.trace;
+        mc.trace_first_run = o.trace_first_run;
+        mc.trace_runs = o.trace_runs;
+        mc.trace_vectors = o.trace_vectors;
+    }
     const std::uint64_t x_at = 0x0010'0000, y_at = 0x0080'0000;  // tensors in main memory
     if (y_at + o.vectors * o.outputs * 8 > pc.memory.size || x_at + x.size() > y_at) {
         std::fprintf(stderr, "acim_vp: the tensors do not fit the 16 MiB main memory; use fewer vectors\n");
@@ -182,6 +193,12 @@ int run(const options& o) {
                 o.rows, o.outputs, o.vectors, p.sigma_rand, o.split.c_str());
     std::printf("address map (router latency %.3g ns, quantum %.4g ns, DMI %s, completion by %s):\n%s", o.router_ns,
                 o.quantum_ns, o.no_dmi ? "off" : "on", o.polling ? "polling" : "interrupt", plat.bus.describe().c_str());
+
+    if (!o.trace.empty())
+        std::printf("trace: macro_0 runs %llu..%llu, %u vectors each, to %s (gtkwave %s traces/acim_macro.gtkw)\n",
+                    static_cast<unsigned long long>(o.trace_first_run),
+                    static_cast<unsigned long long>(o.trace_first_run + o.trace_runs - 1), o.trace_vectors,
+                    o.trace.c_str(), o.trace.c_str());
 
     const auto wall0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
@@ -267,6 +284,10 @@ int sc_main(int argc, char** argv) {
     app.add_flag("--no-dmi", o.no_dmi, "Copy blocks through b_transport only");
     app.add_flag("--polling", o.polling, "Poll STATUS instead of waiting for the interrupt");
     app.add_option("--seed", o.seed, "Random seed of the layer and of the noise");
+    app.add_option("--trace", o.trace, "Write macro_0's cycle-stepped trace to this VCD (docs/tracing.md)");
+    app.add_option("--trace-first-run", o.trace_first_run, "First traced run (START) of macro_0, from 0");
+    app.add_option("--trace-runs", o.trace_runs, "Traced runs")->check(CLI::Range(1, 1 << 20));
+    app.add_option("--trace-vectors", o.trace_vectors, "Vectors stepped per traced run")->check(CLI::Range(1, 1 << 20));
     CLI11_PARSE(app, argc, argv);
     sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     try {

@@ -436,6 +436,77 @@ TEST(frame_ops, voted_columns_take_the_vote_of_the_keyed_samples) {
     EXPECT_EQ(cnt.adc_conversions, vectors * outputs * 2 * 5);
 }
 
+TEST(frame_ops, single_conversions_for_observers_equal_what_the_adc_bank_converted) {
+    // adc_core::sample_code and analog_value (trace mode) against convert(): every analog code,
+    // the vote of every voted column's samples, with noise, cell variation and gain compression
+    // (the real-valued path) and without (the table path); digital columns are refused.
+    for (const bool cell : {false, true}) {
+        cim_params p;
+        p.wbit = 4;
+        p.xbit = 3;
+        p.row_parallelism = 40;
+        p.adc_bits = 6;
+        p.hybrid_levels = 1;
+        p.voting_levels = 3;
+        p.voting_samples = 3;
+        p.sigma_rand = 2.0;
+        p.sigma_nl = 1.0;
+        if (cell) {
+            p.cell_sigma = 3.0;
+            p.gain_compression = 0.004;
+        }
+        const std::size_t outputs = 3, rows = 70, vectors = 7;
+        std::mt19937_64 g(cell ? 21 : 22);
+        std::vector<std::int32_t> w(outputs * rows), x(vectors * rows);
+        for (auto& v : w) v = pick(g, -8, 7);
+        for (auto& v : x) v = pick(g, 0, 7);
+        auto plan = std::make_shared<const frame_plan>(p, outputs, rows, dense_tiling(rows, 40));
+        frame_data f(*plan, vectors);
+        wordline_core wl(plan, vectors);
+        array_core arr(plan);
+        adc_core adc(plan);
+        arr.load_weights(w.data());
+        stream_key key;
+        key.seed = 99;
+        key.column_base = 5;
+        adc.set_key(key);
+        arr.set_key(key);
+        engine_counters cnt;
+        std::size_t checked[3] = {0, 0, 0};
+        for (std::size_t n = 0; n < plan->tiles().size(); ++n) {
+            wl.latch(x.data(), n, vectors);
+            for (int j = 0; j < plan->act_cycles(); ++j) {
+                const frame_id id{n, j, vectors, 300};
+                wl.drive(id, f);
+                arr.evaluate(id, f);
+                adc.convert(id, f, cnt);
+                for (std::size_t col = 0; col < plan->columns(); ++col) {
+                    const frame_cycle& cy = plan->cycle(static_cast<int>(col % 4), j);
+                    for (std::size_t v = 0; v < vectors; ++v) {
+                        double c = f.count(v, col);
+                        if (cell && cy.adc) c += f.cell[col * f.stride + v];
+                        EXPECT_DOUBLE_EQ(adc.analog_value(id, f, v, col),
+                                         std::clamp(compress(c, p.gain_compression) / static_cast<double>(cy.fs), 0.0, 1.0));
+                        if (cy.kind == cycle_kind::analog) {
+                            EXPECT_EQ(adc.sample_code(id, f, v, col, 0), f.code(v, col));
+                            ++checked[0];
+                        } else if (cy.kind == cycle_kind::voted) {
+                            std::int32_t s[3];
+                            for (int k = 0; k < 3; ++k) s[k] = adc.sample_code(id, f, v, col, k);
+                            EXPECT_EQ(vote(s, 3, false), f.code(v, col));
+                            ++checked[1];
+                        } else {
+                            EXPECT_THROW(adc.sample_code(id, f, v, col, 0), parameter_error);
+                            ++checked[2];
+                        }
+                    }
+                }
+            }
+        }
+        for (const std::size_t k : checked) EXPECT_GT(k, 0u) << "every kind of cycle is exercised";
+    }
+}
+
 TEST(frame_ops, the_sequencer_walks_ranges_tiles_and_cycles_with_their_flags) {
     cim_params p;
     p.xbit = 4;
