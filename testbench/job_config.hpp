@@ -5,6 +5,7 @@
 #pragma once
 
 #include "graph/core_backend.hpp"
+#include "graph/ptq.hpp"
 
 #include <functional>
 #include <string>
@@ -15,6 +16,8 @@ namespace acim::testbench {
 struct job_config {
     workloads::backend_config backend;
     std::size_t batch = 256;  // images per forward batch
+    workloads::ptq_config ptq;  // post-training quantisation of float models (docs/ptq.md)
+    bool ptq_given = false;     // a ptq.* key was set: an error for an already quantised model
 };
 
 struct param {
