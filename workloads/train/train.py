@@ -137,7 +137,8 @@ def train_float(args, command, xtr, ytr, xte, yte, te_lab):
     export_onnx.set_metadata(onx, {"acim.float_accuracy": float_acc, "acim.test_images": len(xte),
                                    "acim.seed": args.seed, "acim.command": command})
     info = dict(name=args.name, arch=args.arch, wbit=None, xbit=None, epochs=args.epochs,
-                float_accuracy=float_acc, onnx_float_accuracy=onnx_acc,
+                float_accuracy=float_acc, float_accuracy_first_1000=accuracy(model, xte[:1000], yte[:1000]),
+                onnx_float_accuracy=onnx_acc,
                 onnx_float_prediction_flips=int((p_onnx != p_torch).sum()),
                 test_images=int(len(xte)), train_images=int(len(xtr)),
                 command=command, train_seconds=round(train_seconds, 1), seed=args.seed,
