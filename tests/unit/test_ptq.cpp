@@ -280,11 +280,54 @@ TEST(Ptq, ShippedModelPtqKeepsFloatAccuracyAtW8A8) {
         cf += pf[k] == s.labels[k];
         flips += pi[k] != pf[k];
     }
-    // docs/ptq.md: at W8A8 PTQ costs at most 0.5 points (5 of 1000 images) and flips at most 1 %.
-    EXPECT_LE(std::abs(static_cast<long>(ci) - static_cast<long>(cf)), 5) << ci << " vs float " << cf;
-    EXPECT_LE(flips, 10u);
+    // docs/ptq.md: measured 907 against 912 correct, 6 predictions changed. The documented bound is
+    // 1 point of accuracy (10 of 1000 images) and 2 % changed predictions.
+    EXPECT_LE(std::abs(static_cast<long>(ci) - static_cast<long>(cf)), 10) << ci << " vs float " << cf;
+    EXPECT_LE(flips, 20u);
     // The host float network is the PyTorch network: within 0.3 points of the recorded accuracy on these images.
     EXPECT_NEAR(static_cast<double>(cf) / static_cast<double>(n), j.at("float_accuracy_first_1000").get<double>(), 0.003);
+}
+
+TEST(Ptq, BatchNormIsFoldedAfterQuantisation) {
+    // x [1, 2, 2] -> Conv 1x1 (2 outputs) -> BatchNormalization -> y: BN is a per-channel float scale
+    // after dequantisation (as in ASiM, where BN stays float), not folded into the weights.
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(13);
+    auto& g = *m.mutable_graph();
+    auto* in = g.add_input();
+    in->set_name("x");
+    auto* tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_param("N");
+    for (int d : {1, 2, 2}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+    add_init(g, "w", onnx::TensorProto::FLOAT, {2, 1, 1, 1}, {0.5f, -2.0f});
+    add_init(g, "b", onnx::TensorProto::FLOAT, {2}, {0.0f, 1.0f});
+    add_init(g, "gamma", onnx::TensorProto::FLOAT, {2}, {2.0f, 0.5f});
+    add_init(g, "beta", onnx::TensorProto::FLOAT, {2}, {1.0f, 0.0f});
+    add_init(g, "mean", onnx::TensorProto::FLOAT, {2}, {0.0f, 1.0f});
+    add_init(g, "var", onnx::TensorProto::FLOAT, {2}, {1.0f, 4.0f});
+    add_node(g, "Conv", {"x", "w", "b"}, {"c"}, "conv");
+    auto* bn = add_node(g, "BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"y"}, "bn");
+    auto* eps = bn->add_attribute();
+    eps->set_name("epsilon");
+    eps->set_type(onnx::AttributeProto::FLOAT);
+    eps->set_f(0.0f);
+    g.add_output()->set_name("y");
+    network net = parse(m);
+    ASSERT_EQ(net.nodes.size(), 1u);  // BN folded into the conv
+    const std::vector<float> x = {1.0f, 0.5f, 0.25f, 0.0f};
+    const auto yf = forward_float(net, x.data(), 1);
+    // channel 0: (0.5 x + 0) * 2 + 1; channel 1: ((-2 x + 1) - 1) * 0.5 / 2
+    const std::vector<float> want = {2.0f, 1.5f, 1.25f, 1.0f, -0.5f, -0.25f, -0.125f, 0.0f};
+    EXPECT_EQ(yf, want);
+    quantise_ptq(net, ptq_config{}, x.data(), 1);
+    const mac_layer& l = net.layers[0];
+    EXPECT_EQ(l.s_w, 2.0f);
+    EXPECT_EQ(l.w_int, (std::vector<std::int32_t>{32, -127}));  // rhe(0.25 * 127) = 32
+    const double f = acim::core::dequant_factor(2.0f, 1.0f + 1e-7f, 8, 8, false);
+    EXPECT_EQ(l.dequant, (std::vector<double>{f * 2.0, f * 0.25}));
+    EXPECT_EQ(l.bias, (std::vector<double>{1.0, 0.0}));
 }
 
 // ---------------------------------------------------------------------------------------------
