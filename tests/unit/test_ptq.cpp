@@ -4,6 +4,7 @@
 // unsupported or malformed float graphs and bad ptq.* keys are errors naming node/op or key/value.
 #include "core/quantizer.hpp"
 #include "data/idx.hpp"
+#include "graph/core_backend.hpp"
 #include "graph/network.hpp"
 #include "graph/ptq.hpp"
 #include "job_config.hpp"
@@ -114,6 +115,8 @@ TEST(Ptq, FloatModelLoadsUnquantised) {
         EXPECT_NE(std::string(e.what()).find("fc"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("quantise"), std::string::npos) << e.what();
     }
+    // Nor can a macro backend be built on its float layers.
+    EXPECT_THROW(core_backend(net, backend_config{}), model_error);
     // The float network on the host: W . relu(x) + b.
     const std::vector<float> xf = {0.5f, 2.0f, -1.0f, 0.25f};
     const auto y = forward_float(net, xf.data(), 1);

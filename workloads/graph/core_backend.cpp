@@ -37,6 +37,8 @@ core_backend::core_backend(const network& net, backend_config cfg) : m_cfg(std::
     m_stats.resize(net.layers.size());
     for (std::size_t k = 0; k < net.layers.size(); ++k) {
         const mac_layer& l = net.layers[k];
+        if (l.needs_ptq || l.w_int.size() != l.outputs * l.rows)
+            throw model_error(l.name, "has no integer weights: quantise the float model first (graph/ptq.hpp)");
         if (!m_cfg.digital_layers.count(k))
             m_engines[k] = make_engine(l, m_cfg.macro, m_cfg.threads, m_cfg.channel_tiling, m_cfg.asim_drop);
         if (m_cfg.measure) m_exact[k] = make_engine(l, exact_config(), m_cfg.threads, false, false);
