@@ -1,13 +1,13 @@
 // Post-training quantisation of float ONNX models at load (graph/ptq.hpp, docs/ptq.md): a hand-built
 // float model gets exactly the integer weights and scales ASiM's rule gives; calibration is
 // deterministic and independent of image order; the shipped float CNN keeps its accuracy at W8A8;
-// unsupported or malformed float graphs and bad ptq.* keys are errors naming node/op or key/value.
+// unsupported or malformed float graphs are errors naming node and op (bad ptq.* keys:
+// test_ptq_keys.cpp).
 #include "core/quantizer.hpp"
 #include "data/idx.hpp"
 #include "graph/core_backend.hpp"
 #include "graph/network.hpp"
 #include "graph/ptq.hpp"
-#include "job_config.hpp"
 #include "onnx/import.hpp"
 
 #include <gtest/gtest.h>
@@ -184,6 +184,26 @@ TEST(Ptq, SignedInputWithoutRelu) {
     } catch (const model_error& e) {
         EXPECT_NE(std::string(e.what()).find("fc"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("signed"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Ptq, ClipDecidesTheSign) {
+    // Clip(x, lo, 6) instead of the Relu: unsigned for lo = 0 (ReLU6), signed for lo = -1.
+    for (const float lo : {0.0f, -1.0f}) {
+        auto m = float_model();
+        auto* g = m.mutable_graph();
+        add_init(*g, "lo", onnx::TensorProto::FLOAT, {}, {lo});
+        add_init(*g, "hi", onnx::TensorProto::FLOAT, {}, {6.0f});
+        for (auto& n : *g->mutable_node())
+            if (n.op_type() == "Relu") {
+                n.set_op_type("Clip");
+                n.add_input("lo");
+                n.add_input("hi");
+            }
+        network net = parse(m);
+        quantise_ptq(net, ptq_config{}, tiny_cal.data(), 3);
+        EXPECT_EQ(net.layers[0].signed_act, lo < 0.0f) << lo;
+        EXPECT_EQ(net.layers[0].s_x, 3.5f) << lo;
     }
 }
 
@@ -415,46 +435,4 @@ TEST(Ptq, BadConfigurationIsRejected) {
     cfg.percentile = 0.0;
     EXPECT_THROW(quantise_ptq(net, cfg, tiny_cal.data(), 3), std::invalid_argument);
     EXPECT_THROW(quantise_ptq(net, ptq_config{}, tiny_cal.data(), 0), std::invalid_argument);
-}
-
-// ---------------------------------------------------------------------------------------------
-// ptq.* job keys
-
-TEST(PtqKeys, BadValuesNameKeyAndValue) {
-    const std::vector<std::pair<std::string, std::string>> bad = {
-        {"ptq.wbit", "1"},          {"ptq.wbit", "17"},          {"ptq.xbit", "0"},
-        {"ptq.xbit", "eight"},      {"ptq.calibration_images", "0"}, {"ptq.calibration_images", "-5"},
-        {"ptq.method", "mean"},     {"ptq.percentile", "0"},     {"ptq.percentile", "100.5"},
-        {"ptq.percentile", "nan"}};
-    for (const auto& [key, value] : bad) {
-        acim::testbench::job_config cfg;
-        auto params = acim::testbench::job_params(cfg);
-        try {
-            acim::testbench::apply_override(params, key + "=" + value);
-            ADD_FAILURE() << key << "=" << value << " was accepted";
-        } catch (const std::invalid_argument& e) {
-            const std::string w = e.what();
-            EXPECT_NE(w.find(key), std::string::npos) << w;
-            EXPECT_NE(w.find("'" + value + "'"), std::string::npos) << w;
-        }
-    }
-}
-
-TEST(PtqKeys, GoodValuesAreAppliedAndDumped) {
-    acim::testbench::job_config cfg;
-    auto params = acim::testbench::job_params(cfg);
-    EXPECT_FALSE(cfg.ptq_given);
-    for (const char* a : {"ptq.wbit=4", "ptq.xbit=6", "ptq.calibration_images=64", "ptq.method=percentile",
-                          "ptq.percentile=99.9"})
-        acim::testbench::apply_override(params, a);
-    EXPECT_TRUE(cfg.ptq_given);
-    EXPECT_EQ(cfg.ptq.wbit, 4);
-    EXPECT_EQ(cfg.ptq.xbit, 6);
-    EXPECT_EQ(cfg.ptq.calibration_images, 64u);
-    EXPECT_EQ(cfg.ptq.method, calibration_method::percentile);
-    EXPECT_EQ(cfg.ptq.percentile, 99.9);
-    const std::string d = acim::testbench::dump(params);
-    EXPECT_NE(d.find("ptq.calibration_images = 64  [images]"), std::string::npos) << d;
-    EXPECT_NE(d.find("ptq.method = percentile  [max|percentile]"), std::string::npos) << d;
-    EXPECT_NE(d.find("training images"), std::string::npos) << d;
 }

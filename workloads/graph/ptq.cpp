@@ -57,7 +57,7 @@ std::vector<bool> non_negative(const network& net, bool input_non_negative) {
         bool out = false;
         switch (nd.op) {
         case host_op::relu: out = true; break;
-        case host_op::clip: out = nd.lo >= 0.0f || in; break;
+        case host_op::clip: out = nd.lo >= 0.0f || (in && nd.hi >= 0.0f); break;
         case host_op::maxpool:
         case host_op::avgpool:
         case host_op::global_avgpool:
