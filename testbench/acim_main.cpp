@@ -143,8 +143,8 @@ int sc_main(int argc, char** argv) {
     std::vector<std::string> overrides;
     auto* run = app.add_subcommand("run", "Run a quantised ONNX network on Fashion-MNIST through the TLM macros (default)");
     for (CLI::App* a : {static_cast<CLI::App*>(&app), run}) {
-        a->add_option("--model", ro.model, "Quantised ONNX model (default: the shipped W8A8 CNN)");
-        a->add_option("--data", ro.data_dir, "Directory with t10k-images/labels IDX files (default: Debian's)");
+        a->add_option("--model", ro.model, "ONNX model: quantised (QCDQ), or float, then quantised at load with the ptq.* parameters (default: the shipped W8A8 CNN)");
+        a->add_option("--data", ro.data_dir, "Directory with the t10k-* test (and, for PTQ calibration, train-*) IDX files (default: Debian's)");
         a->add_option("--limit", ro.limit, "Use the first N test images (default: all)");
         a->add_option("--config", config_file, "JSON configuration file");
         a->add_option("-p,--param", overrides, "Parameter override name=value (see acim config --dump)");

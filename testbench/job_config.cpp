@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 #include <stdexcept>
 
 namespace acim::testbench {
@@ -147,6 +148,41 @@ std::vector<param> job_params(job_config& cfg) {
                  },
                  [&cfg] { return std::string(cfg.path == run_path::tlm ? "tlm" : "core"); }});
     p.push_back(num("run.die", "id", "die instance: static mismatch is frozen per die", b.die));
+    auto& q = cfg.ptq;
+    const auto ptq_int = [&cfg](const std::string& name, const std::string& unit, const std::string& desc, auto& ref,
+                                long long lo, long long hi) {
+        using T = std::remove_reference_t<decltype(ref)>;
+        return param{name, unit, desc,
+                     [name, &ref, &cfg, lo, hi](const std::string& v) {
+                         const auto x = parse_number<long long>(name, v);
+                         if (x < lo || x > hi)
+                             bad(name, v, "must lie in " + core::to_text(lo) + ".." + core::to_text(hi));
+                         ref = static_cast<T>(x);
+                         cfg.ptq_given = true;
+                     },
+                     [&ref] { return core::to_text(ref); }};
+    };
+    p.push_back(ptq_int("ptq.wbit", "bits", "float models only: weight bits of post-training quantisation (per tensor, ASiM rule)", q.wbit, 2, 16));
+    p.push_back(ptq_int("ptq.xbit", "bits", "float models only: activation bits of post-training quantisation", q.xbit, 1, 16));
+    p.push_back(ptq_int("ptq.calibration_images", "images",
+                        "float models only: the first N Fashion-MNIST training images (never test images) calibrate the activation ranges",
+                        q.calibration_images, 1, 1000000));
+    p.push_back({"ptq.method", "max|percentile", "float models only: calibration statistic of |x| per layer input: max, or ptq.percentile",
+                 [&q, &cfg](const std::string& v) {
+                     if (v == "max") q.method = workloads::calibration_method::max;
+                     else if (v == "percentile") q.method = workloads::calibration_method::percentile;
+                     else bad("ptq.method", v, "expected max or percentile");
+                     cfg.ptq_given = true;
+                 },
+                 [&q] { return std::string(workloads::to_string(q.method)); }});
+    p.push_back({"ptq.percentile", "%", "float models only: nearest-rank percentile of |x| used with ptq.method = percentile",
+                 [&q, &cfg](const std::string& v) {
+                     const auto x = parse_number<double>("ptq.percentile", v);
+                     if (!(x > 0.0 && x <= 100.0)) bad("ptq.percentile", v, "must lie in (0, 100]");
+                     q.percentile = x;
+                     cfg.ptq_given = true;
+                 },
+                 [&q] { return core::to_text(q.percentile); }});
     p.push_back(num("run.batch", "images", "images per forward batch (results do not depend on it)", cfg.batch));
     return p;
 }

@@ -6,6 +6,7 @@
 
 #include "graph/core_backend.hpp"
 #include "sc/macro_config.hpp"
+#include "graph/ptq.hpp"
 
 #include <functional>
 #include <string>
@@ -25,6 +26,8 @@ struct job_config {
     sc::adc_kind adc = sc::adc_kind::sar;
     run_path path = run_path::tlm;
     std::size_t batch = 256;  // images per forward batch
+    workloads::ptq_config ptq;  // post-training quantisation of float models (docs/ptq.md)
+    bool ptq_given = false;     // a ptq.* key was set: an error for an already quantised model
 };
 
 struct param {

@@ -3,6 +3,7 @@
 #include "data/idx.hpp"
 #include "graph/core_backend.hpp"
 #include "mapping/mapping.hpp"
+#include "graph/ptq.hpp"
 #include "onnx/import.hpp"
 #include "tlm_backend.hpp"
 #include "vp/platform.hpp"
@@ -71,13 +72,14 @@ std::string pct(double a) {
 namespace {
 
 struct tally {
-    std::size_t correct_ideal = 0, correct_acim = 0, flips = 0;
+    std::size_t correct_ideal = 0, correct_acim = 0, correct_float = 0, flips = 0;
     double t_acim = 0.0;  // seconds in the ACiM forward passes
 };
 
 // The images [0, n) in batches through the ideal integer model and the ACiM backend.
+// With `float_pass`, the float network too (on the host), for the accuracy a PTQ model lost.
 void evaluate(const network& net, const image_set& data, std::size_t n, std::size_t batch, mac_backend& ideal,
-              mac_backend& acim, bool progress, tally& t) {
+              mac_backend& acim, bool progress, bool float_pass, tally& t) {
     const std::size_t classes = net.output_size();
     const bool tty = progress && isatty(fileno(stderr));
     std::vector<float> x;
@@ -87,6 +89,10 @@ void evaluate(const network& net, const image_set& data, std::size_t n, std::siz
         for (std::size_t k = 0; k < x.size(); ++k)
             x[k] = static_cast<float>(data.pixels[b0 * net.input_size() + k]) / 255.0f;
         const auto pi = predictions(forward(net, x.data(), bn, ideal, b0), classes);
+        if (float_pass) {
+            const auto pf = predictions(forward_float(net, x.data(), bn), classes);
+            for (std::size_t k = 0; k < bn; ++k) t.correct_float += pf[k] == data.labels[b0 + k];
+        }
         const auto ta = std::chrono::steady_clock::now();
         const auto pa = predictions(forward(net, x.data(), bn, acim, b0), classes);
         t.t_acim += std::chrono::duration<double>(std::chrono::steady_clock::now() - ta).count();
@@ -123,14 +129,40 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     cfg.hw.validate();
 
     const std::string model_path = opt.model.empty() ? std::string("cnn_w8a8.onnx (embedded)") : opt.model;
-    const network net = load_model(opt.model);
+    network net = load_model(opt.model);
+    if (cfg.batch == 0) throw std::invalid_argument("parameter run.batch = 0: must be >= 1");
+    const bool ptq = net.needs_ptq();
+    if (!ptq && cfg.ptq_given)
+        throw std::invalid_argument("ptq.* parameters apply to float models only; " + model_path +
+                                    " is already quantised");
     const auto files = opt.data_dir.empty() ? fashion_mnist_test_files() : fashion_mnist_test_files(opt.data_dir);
     const image_set data = read_image_set(files.images, files.labels, static_cast<unsigned>(net.output_size()));
     if (data.rows * data.cols != net.input_size())
         throw std::invalid_argument("data images have " + std::to_string(data.rows * data.cols) +
                                     " pixels, the model expects " + std::to_string(net.input_size()));
     const std::size_t n = opt.limit ? std::min(opt.limit, data.count) : data.count;
-    if (cfg.batch == 0) throw std::invalid_argument("parameter run.batch = 0: must be >= 1");
+
+    // A float model is quantised here, calibrated on the first N *training* images (docs/ptq.md).
+    std::vector<ptq_layer_info> ptq_info;
+    double t_ptq = 0.0;
+    if (ptq) {
+        const auto tp = std::chrono::steady_clock::now();
+        const auto tf = opt.data_dir.empty() ? fashion_mnist_train_files() : fashion_mnist_train_files(opt.data_dir);
+        const image_set train = read_image_set(tf.images, tf.labels, static_cast<unsigned>(net.output_size()));
+        const std::size_t nc = cfg.ptq.calibration_images;
+        if (nc > train.count)
+            throw std::invalid_argument("parameter ptq.calibration_images = '" + std::to_string(nc) +
+                                        "': the training set " + tf.images + " has only " +
+                                        std::to_string(train.count) + " images");
+        if (train.rows * train.cols != net.input_size())
+            throw std::invalid_argument("training images have " + std::to_string(train.rows * train.cols) +
+                                        " pixels, the model expects " + std::to_string(net.input_size()));
+        std::vector<float> cal(nc * net.input_size());
+        for (std::size_t k = 0; k < cal.size(); ++k) cal[k] = static_cast<float>(train.pixels[k]) / 255.0f;
+        ptq_info = quantise_ptq(net, cfg.ptq, cal.data(), nc);
+        t_ptq = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+    }
+
     for (std::size_t k : cfg.backend.digital_layers)
         if (k >= net.layers.size())
             throw std::invalid_argument("parameter mapping.digital_layers: layer " + std::to_string(k) +
@@ -155,7 +187,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     double sim_seconds = 0.0;
     if (cfg.path == run_path::core) {
         core_backend acim(net, cfg.backend);
-        evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, t);
+        evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, t);
         stats = acim.stats();
     } else {
         vp::platform_config pc;
@@ -173,7 +205,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                     irqs.push_back(plat.macro_irq(m));
                 }
                 tlm_backend acim(net, cfg.backend, map, cfg.adc, cpu, bases, irqs);
-                evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, t);
+                evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, t);
                 stats = acim.stats();
                 costs = acim.costs();
                 reloads = acim.weight_reloads();
@@ -188,9 +220,12 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     }
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const std::size_t correct_ideal = t.correct_ideal, correct_acim = t.correct_acim, flips = t.flips;
+    const std::size_t correct_float = t.correct_float;
     const double t_acim = t.t_acim;
 
-    const double acc_float = metadata_double(net, "acim.float_accuracy");
+    const double acc_recorded = metadata_double(net, "acim.float_accuracy");
+    // PTQ models: the float network evaluated here on the same images; otherwise the recorded value.
+    const double acc_float = ptq ? static_cast<double>(correct_float) / static_cast<double>(n) : acc_recorded;
     const double acc_ideal = static_cast<double>(correct_ideal) / static_cast<double>(n);
     const double acc_acim = static_cast<double>(correct_acim) / static_cast<double>(n);
     std::uint64_t conversions = 0;
@@ -201,8 +236,19 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                 "HCiM %d, vote %d x %d\n",
                 fs::path(model_path).filename().c_str(), n, m.row_parallelism, m.adc_bits, m.act_enc, m.sigma_rand,
                 m.sigma_nl, m.hybrid_levels, m.voting_levels, m.voting_samples);
-    std::printf("  accuracy   float (recorded) %s   ideal integer %s   ACiM %s   flips vs ideal %zu\n",
-                pct(acc_float).c_str(), pct(acc_ideal).c_str(), pct(acc_acim).c_str(), flips);
+    if (ptq) {
+        char pc[32] = "";
+        if (cfg.ptq.method == calibration_method::percentile) std::snprintf(pc, sizeof pc, " %g %%", cfg.ptq.percentile);
+        std::printf("  PTQ        W%dA%d, activation ranges from the first %zu training images, %s%s (%.2f s)\n",
+                    cfg.ptq.wbit, cfg.ptq.xbit, cfg.ptq.calibration_images, to_string(cfg.ptq.method), pc, t_ptq);
+        for (const auto& li : ptq_info)
+            std::printf("             %-10s %s  s_w %.6g  s_x %.6g  calibration max %.6g  clipped %.4f %%\n",
+                        li.name.c_str(), li.signed_act ? "signed  " : "unsigned", static_cast<double>(li.s_w),
+                        static_cast<double>(li.s_x), static_cast<double>(li.input_max), 100.0 * li.clipped_fraction);
+    }
+    std::printf("  accuracy   float (%s) %s   ideal integer %s   ACiM %s   flips vs ideal %zu\n",
+                ptq ? "host" : "recorded", pct(acc_float).c_str(), pct(acc_ideal).c_str(), pct(acc_acim).c_str(),
+                flips);
     std::printf("  %-3s %-8s %-6s %6s %7s %14s %12s %9s %11s %8s %14s %12s\n", "#", "layer", "op", "rows", "outputs",
                 "conversions", "saturations", "SQNR dB", "max |err|", "exact %", "macro cycles", "energy nJ");
     for (std::size_t k = 0; k < net.layers.size(); ++k) {
@@ -247,9 +293,28 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
         nlohmann::json r;
         r["model"] = model_path;
         r["images"] = n;
-        r["accuracy"] = {{"float_recorded", std::isnan(acc_float) ? nlohmann::json() : nlohmann::json(acc_float)},
+        r["accuracy"] = {{"float_recorded", std::isnan(acc_recorded) ? nlohmann::json() : nlohmann::json(acc_recorded)},
                          {"ideal_integer", acc_ideal},
                          {"acim", acc_acim}};
+        if (ptq) {
+            r["accuracy"]["float_host"] = acc_float;
+            nlohmann::json pj = {{"wbit", cfg.ptq.wbit},
+                                 {"xbit", cfg.ptq.xbit},
+                                 {"calibration_images", cfg.ptq.calibration_images},
+                                 {"calibration_set", "first images of the training set"},
+                                 {"method", to_string(cfg.ptq.method)},
+                                 {"percentile", cfg.ptq.percentile},
+                                 {"seconds", t_ptq}};
+            for (const auto& li : ptq_info)
+                pj["layers"].push_back({{"name", li.name},
+                                        {"signed_act", li.signed_act},
+                                        {"s_w", li.s_w},
+                                        {"s_x", li.s_x},
+                                        {"calibration_min", li.input_min},
+                                        {"calibration_max", li.input_max},
+                                        {"clipped_fraction", li.clipped_fraction}});
+            r["ptq"] = pj;
+        }
         r["prediction_flips_vs_ideal"] = flips;
         r["path"] = cfg.path == run_path::tlm ? "tlm" : "core";
         if (cfg.path == run_path::tlm)

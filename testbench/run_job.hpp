@@ -1,6 +1,8 @@
 // `acim run`: a quantised network on a labelled data set through the bit-true ACiM core, with
 // accuracy (float as recorded, ideal integer, ACiM), prediction flips against the ideal integer
-// model, per-layer error statistics, conversion counts and simulation speed.
+// model, per-layer error statistics, conversion counts and simulation speed. A float model is first
+// quantised (PTQ, cfg.ptq), calibrated on the first training images; its float accuracy is then
+// computed on the host.
 #pragma once
 
 #include "graph/network.hpp"
@@ -13,7 +15,7 @@ namespace acim::testbench {
 
 struct run_options {
     std::string model;       // ONNX file (empty: the embedded default CNN)
-    std::string data_dir;    // directory holding t10k-*-ubyte(.gz)
+    std::string data_dir;    // directory holding t10k-*-ubyte(.gz) (and train-* for PTQ calibration)
     std::string out_dir;     // report.json and layers.csv go here (optional)
     std::size_t limit = 0;   // first N test images (0 = all)
     bool progress = true;

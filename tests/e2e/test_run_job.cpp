@@ -39,8 +39,9 @@ std::vector<std::string> csv_lines(const fs::path& p) {
 }
 
 nlohmann::json run(job_config cfg, std::size_t limit, const std::string& tag,
-                   std::vector<std::string>* csv = nullptr) {
+                   std::vector<std::string>* csv = nullptr, const std::string& model = "") {
     run_options o;
+    o.model = model;
     o.limit = limit;
     o.progress = false;
     o.out_dir = (fs::temp_directory_path() / ("acim_e2e_" + tag + "_" + std::to_string(::getpid()))).string();
@@ -225,4 +226,69 @@ TEST(RunJob, BadInputsAreClearErrors) {
     } catch (const std::exception& e) {
         EXPECT_NE(std::string(e.what()).find("adc_bits"), std::string::npos) << e.what();
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Float models: post-training quantisation at load (docs/ptq.md)
+
+namespace {
+const std::string float_model = std::string(ACIM_SOURCE_DIR) + "/workloads/models/cnn_float.onnx";
+
+bool have_train_set() {
+    const auto f = acim::workloads::fashion_mnist_train_files();
+    return fs::exists(f.images) && fs::exists(f.labels);
+}
+
+std::string run_error(const job_config& cfg, const std::string& model) {
+    run_options o;
+    o.model = model;
+    o.limit = 10;
+    o.progress = false;
+    try {
+        acim::testbench::run_job(o, cfg);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
+}  // namespace
+
+TEST(RunJob, FloatModelIsQuantisedAtLoad) {
+    if (!have_dataset() || !have_train_set()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    job_config cfg;  // lossless macro: ACiM equals the ideal integer model of the PTQ network
+    cfg.ptq.calibration_images = 200;
+    cfg.ptq.wbit = 6;
+    cfg.ptq.xbit = 6;
+    cfg.batch = 64;
+    const auto r = run(cfg, 200, "ptq", nullptr, float_model);
+    EXPECT_EQ(r["prediction_flips_vs_ideal"], 0);
+    EXPECT_EQ(r["accuracy"]["acim"], r["accuracy"]["ideal_integer"]);
+    EXPECT_GT(r["accuracy"]["float_host"].get<double>(), 0.8);
+    EXPECT_GT(r["accuracy"]["ideal_integer"].get<double>(), 0.8);
+    EXPECT_EQ(r["ptq"]["wbit"], 6);
+    EXPECT_EQ(r["ptq"]["calibration_images"], 200);
+    EXPECT_EQ(r["ptq"]["method"], "max");
+    ASSERT_EQ(r["ptq"]["layers"].size(), 4u);
+    EXPECT_EQ(r["ptq"]["layers"][0]["s_x"], 1.0f + 1e-7f);  // pixels up to 1.0 in the training images
+    for (const auto& l : r["layers"]) {
+        EXPECT_EQ(l["wbit"], 6) << l["name"];
+        EXPECT_EQ(l["exact_fraction"], 1.0) << l["name"];
+    }
+    EXPECT_EQ(r["config"]["ptq.xbit"], "6");
+}
+
+TEST(RunJob, PtqErrorsNameKeyAndValue) {
+    if (!have_dataset() || !have_train_set()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    job_config too_many;
+    too_many.ptq.calibration_images = 60001;
+    const std::string e1 = run_error(too_many, float_model);
+    EXPECT_NE(e1.find("ptq.calibration_images = '60001'"), std::string::npos) << e1;
+    EXPECT_NE(e1.find("60000"), std::string::npos) << e1;
+    // ptq.* keys on an already quantised model are an error, not silently unused.
+    job_config cfg;
+    auto params = acim::testbench::job_params(cfg);
+    acim::testbench::apply_override(params, "ptq.wbit=4");
+    const std::string e2 = run_error(cfg, "");
+    EXPECT_NE(e2.find("ptq"), std::string::npos) << e2;
+    EXPECT_NE(e2.find("already quantised"), std::string::npos) << e2;
 }

@@ -59,6 +59,9 @@ void reference_meter::measure(std::size_t layer, const mac_layer& l, const std::
 }
 
 core_backend::core_backend(const network& net, backend_config cfg) : m_cfg(std::move(cfg)) {
+    for (const mac_layer& l : net.layers)
+        if (l.needs_ptq || l.w_int.size() != l.outputs * l.rows)
+            throw model_error(l.name, "has no integer weights: quantise the float model first (graph/ptq.hpp)");
     m_map = map_network(net, m_cfg.macro, mapping_of(m_cfg));
     m_engines.resize(net.layers.size());
     m_stats.resize(net.layers.size());

@@ -130,9 +130,11 @@ void ideal_backend::mac(std::size_t, const mac_layer& l, const std::int32_t* x, 
     }
 }
 
-std::vector<float> forward(const network& net, const float* input, std::size_t batch, mac_backend& backend,
-                           std::size_t first_item) {
-    backend.begin_batch(first_item, batch);
+namespace {
+
+// The graph walk shared by forward() and forward_float(); `mac` computes one MAC node.
+template <class Mac>
+std::vector<float> walk(const network& net, const float* input, std::size_t batch, Mac&& mac) {
     std::vector<std::vector<float>> t(net.shapes.size());
     const auto in_id = static_cast<std::size_t>(net.input);
     t[in_id].assign(input, input + batch * net.input_size());
@@ -142,7 +144,7 @@ std::vector<float> forward(const network& net, const float* input, std::size_t b
         const auto& is = net.shapes[static_cast<std::size_t>(nd.inputs[0])];
         const auto& os = net.shapes[static_cast<std::size_t>(nd.output)];
         switch (nd.op) {
-        case host_op::mac: run_mac(net, nd, in, batch, backend, out); break;
+        case host_op::mac: mac(nd, in, out); break;
         case host_op::relu:
             out.resize(in.size());
             std::transform(in.begin(), in.end(), out.begin(), [](float v) { return v > 0.0f ? v : 0.0f; });
@@ -182,6 +184,84 @@ std::vector<float> forward(const network& net, const float* input, std::size_t b
         }
     }
     return t[static_cast<std::size_t>(net.output)];
+}
+
+// One float MAC layer: float32 products summed in row order, then * bn_scale + bias (float64, once
+// rounded). Conv runs as [rows][pixels] so that the pixel loop vectorises without reassociation.
+void float_mac(const mac_layer& l, const std::vector<float>& in, std::size_t batch, std::vector<float>& out) {
+    if (l.w_float.size() != l.outputs * l.rows)
+        throw model_error(l.name, "has no float weights (only float ONNX models run in float)");
+    if (!l.conv) {
+        out.resize(batch * l.outputs);
+        for (std::size_t b = 0; b < batch; ++b) {
+            const float* x = in.data() + b * l.rows;
+            for (std::size_t o = 0; o < l.outputs; ++o) {
+                const float* w = l.w_float.data() + o * l.rows;
+                float acc = 0.0f;
+                for (std::size_t r = 0; r < l.rows; ++r) acc += w[r] * x[r];
+                out[b * l.outputs + o] = static_cast<float>(static_cast<double>(acc) * l.bn_scale[o] + l.bias[o]);
+            }
+        }
+        return;
+    }
+    const auto& g = l.geom;
+    const std::size_t px = g.pixels(), oh = g.out_height(), ow = g.out_width(), k = g.kernel;
+    std::vector<float> col(l.rows * px), acc(px);
+    out.resize(batch * l.outputs * px);
+    for (std::size_t b = 0; b < batch; ++b) {
+        const float* x = in.data() + b * g.in_channels * g.height * g.width;
+        for (std::size_t c = 0; c < g.in_channels; ++c)
+            for (std::size_t ky = 0; ky < k; ++ky)
+                for (std::size_t kx = 0; kx < k; ++kx) {
+                    float* dst = col.data() + ((c * k + ky) * k + kx) * px;
+                    for (std::size_t y = 0; y < oh; ++y)
+                        for (std::size_t xo = 0; xo < ow; ++xo) {
+                            const std::size_t iy = y * g.stride + ky, ix = xo * g.stride + kx;
+                            const bool inside = iy >= g.padding && ix >= g.padding && iy - g.padding < g.height &&
+                                                ix - g.padding < g.width;
+                            dst[y * ow + xo] =
+                                inside ? x[(c * g.height + iy - g.padding) * g.width + ix - g.padding] : 0.0f;
+                        }
+                }
+        for (std::size_t o = 0; o < l.outputs; ++o) {
+            std::fill(acc.begin(), acc.end(), 0.0f);
+            const float* w = l.w_float.data() + o * l.rows;
+            for (std::size_t r = 0; r < l.rows; ++r) {
+                const float wr = w[r];
+                const float* cr = col.data() + r * px;
+                for (std::size_t p = 0; p < px; ++p) acc[p] += wr * cr[p];
+            }
+            float* y = out.data() + (b * l.outputs + o) * px;
+            for (std::size_t p = 0; p < px; ++p)
+                y[p] = static_cast<float>(static_cast<double>(acc[p]) * l.bn_scale[o] + l.bias[o]);
+        }
+    }
+}
+
+}  // namespace
+
+bool network::needs_ptq() const {
+    return std::any_of(layers.begin(), layers.end(), [](const mac_layer& l) { return l.needs_ptq; });
+}
+
+std::vector<float> forward(const network& net, const float* input, std::size_t batch, mac_backend& backend,
+                           std::size_t first_item) {
+    for (const auto& l : net.layers)
+        if (l.needs_ptq)
+            throw model_error(l.name, "is a float layer: quantise the model first (post-training quantisation, "
+                                      "graph/ptq.hpp)");
+    backend.begin_batch(first_item, batch);
+    return walk(net, input, batch, [&](const graph_node& nd, const std::vector<float>& in, std::vector<float>& out) {
+        run_mac(net, nd, in, batch, backend, out);
+    });
+}
+
+std::vector<float> forward_float(const network& net, const float* input, std::size_t batch,
+                                 const mac_input_observer& observe) {
+    return walk(net, input, batch, [&](const graph_node& nd, const std::vector<float>& in, std::vector<float>& out) {
+        if (observe) observe(nd.layer, in.data(), in.size());
+        float_mac(net.layers[nd.layer], in, batch, out);
+    });
 }
 
 std::vector<int> predictions(const std::vector<float>& logits, std::size_t classes) {

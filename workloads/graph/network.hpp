@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -46,9 +47,14 @@ struct mac_layer {
     std::int32_t x_zero_point = 0;
     std::int32_t x_qmin = 0, x_qmax = 255;
     std::vector<std::int32_t> w_int;   // [outputs][rows]
-    std::vector<double> dequant;       // [outputs]: y = acc * dequant[o] * bn_scale + bias
+    std::vector<double> dequant;       // [outputs]: y = acc * dequant[o] + bias (BN scale folded in)
     std::vector<double> bias;          // [outputs], BN folded in
     std::vector<std::int64_t> w_row_sum;  // [outputs]: sum of w_int, for the zero-point correction
+    // Float models (post-training quantisation at load, docs/ptq.md):
+    std::vector<float> w_float;        // [outputs][rows] float weights; empty for QCDQ models
+    std::vector<double> bn_scale;      // [outputs] folded BN scale (1 without BN): float y = (w_float.x) * bn_scale + bias
+    bool needs_ptq = false;            // float layer not yet quantised: w_int, wbit, xbit, s_x are unset
+    float s_w = 0.0f;                  // ASiM weight range of a PTQ layer (SEMANTICS §1.1)
 };
 
 enum class host_op { mac, relu, clip, maxpool, avgpool, global_avgpool, flatten, add, affine };
@@ -75,6 +81,8 @@ struct network {
 
     std::size_t input_size() const;
     std::size_t output_size() const;
+    // A float model whose MAC layers still wait for post-training quantisation (graph/ptq.hpp).
+    bool needs_ptq() const;
 };
 
 // The multiply-accumulate of one MAC layer for `vectors` input vectors x [vectors][rows] of
@@ -103,6 +111,14 @@ public:
 // [batch][output_size()] as float32. Every digital step is float32 as in docs/workload_format.md §3.
 std::vector<float> forward(const network& net, const float* input, std::size_t batch, mac_backend& backend,
                            std::size_t first_item = 0);
+
+// The float network: MAC layers as float32 conv/matmul of the float input with w_float (float32
+// accumulation in row order), then * bn_scale + bias; host ops as in forward(). Needs w_float (a
+// float model, before or after PTQ). `observe(layer, x, n)` sees every MAC layer's float input
+// tensor of the batch (n = batch * input size), e.g. for calibration.
+using mac_input_observer = std::function<void(std::size_t layer, const float* x, std::size_t n)>;
+std::vector<float> forward_float(const network& net, const float* input, std::size_t batch,
+                                 const mac_input_observer& observe = {});
 
 // First index of the largest value in each row of `logits` [batch][classes].
 std::vector<int> predictions(const std::vector<float>& logits, std::size_t classes);

@@ -28,6 +28,8 @@ network_map map_network(const network& net, const core::cim_params& p, const map
     for (std::size_t k = 0; k < net.layers.size(); ++k) {
         if (opt.digital_layers.count(k)) continue;
         const mac_layer& l = net.layers[k];
+        if (l.wbit < 1 || l.w_int.size() != l.outputs * l.rows)
+            throw model_error(l.name, "has no integer weights of WBIT >= 1 to place on a macro");
         const std::size_t per_chunk = g.cols / static_cast<std::size_t>(l.wbit);
         if (per_chunk == 0)
             throw std::invalid_argument("parameter hw.cols = " + std::to_string(g.cols) + ": layer " +

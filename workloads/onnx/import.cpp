@@ -138,6 +138,7 @@ private:
     double scalar(const std::string& name, const onnx::NodeProto& n);
     void quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodeProto*>& done);
     void mac(const onnx::NodeProto& n);
+    void quant_fields(const onnx::NodeProto& n, const act_chain& a, const weight_chain& w, mac_layer& l);
     void host(const onnx::NodeProto& n);
     int meta_int(const char* key, int dflt) const;
 
@@ -150,6 +151,7 @@ private:
     std::map<std::string, weight_chain> m_weights;  // by DequantizeLinear output
     std::map<std::string, act_chain> m_acts;        // by DequantizeLinear output
     bool m_asim = false;
+    bool m_float = false;  // no QuantizeLinear/DequantizeLinear at all: a float model for PTQ
 };
 
 int importer::meta_int(const char* key, int dflt) const {
@@ -295,37 +297,88 @@ void importer::quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodePr
     }
 }
 
+// The activation and weight quantisation of a QCDQ layer.
+void importer::quant_fields(const onnx::NodeProto& n, const act_chain& a, const weight_chain& w, mac_layer& l) {
+    l.quant = m_asim ? act_quant::asim : act_quant::onnx;
+    const int qw = (1 << (l.wbit - 1)) - 1;
+    const int qx = l.signed_act ? (1 << (l.xbit - 1)) - 1 : (1 << l.xbit) - 1;
+    if (m_asim && (a.qmax != qx || a.zp != 0 || a.qmin != (l.signed_act ? -qx : 0)))
+        throw model_error(where(n), "acim-qcdq-1 activation bounds must be [0, 2^xbit - 1] with zero point 0");
+    l.s_x = static_cast<float>(a.step * static_cast<float>(qx));
+    l.dequant.resize(l.outputs);
+    for (std::size_t o = 0; o < l.outputs; ++o) {
+        const double sw = w.steps.size() == 1 ? w.steps[0] : w.steps[o];
+        if (m_asim) {
+            const auto s_w = static_cast<float>(static_cast<float>(sw) * static_cast<float>(qw));
+            l.dequant[o] = core::dequant_factor(s_w, l.s_x, l.wbit, l.xbit, l.signed_act);
+        } else {
+            l.dequant[o] = static_cast<double>(static_cast<float>(sw)) * static_cast<double>(a.step);
+        }
+    }
+}
+
 void importer::mac(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     if (n.input_size() < 2) throw model_error(where(n), "needs an input and a weight");
-    const auto ait = m_acts.find(n.input(0));
-    if (ait == m_acts.end())
-        throw model_error(where(n), "input '" + n.input(0) + "' is not quantised (QuantizeLinear -> DequantizeLinear); "
-                                    "float layers are not supported on the macro");
-    const auto wit = m_weights.find(n.input(1));
-    if (wit == m_weights.end())
-        throw model_error(where(n), "weight '" + n.input(1) + "' is not a quantised initializer");
-    const act_chain& a = ait->second;
-    const weight_chain& w = wit->second;
-    const auto& ishape = shape_of(a.source, n);
+    // A float model (no quantisers anywhere) keeps float weights for post-training quantisation.
+    std::string source;
+    weight_chain fw;
+    std::vector<float> wf;
+    const act_chain* ap = nullptr;
+    const weight_chain* wp = nullptr;
+    if (m_float) {
+        source = n.input(0);
+        if (m_init.count(source)) throw model_error(where(n), "the data input '" + source + "' must be computed, not a constant");
+        const auto it = m_init.find(n.input(1));
+        if (it == m_init.end()) throw model_error(where(n), "weight '" + n.input(1) + "' must be a constant initializer");
+        const auto dt = it->second->data_type();
+        if (dt != onnx::TensorProto::FLOAT && dt != onnx::TensorProto::DOUBLE)
+            throw model_error(where(n), "weight '" + n.input(1) + "' must be float (a float model has no quantisers)");
+        fw.dims.assign(it->second->dims().begin(), it->second->dims().end());
+        fw.steps = {1.0};
+        for (double v : values(*it->second)) wf.push_back(static_cast<float>(v));
+        for (float v : wf)
+            if (!std::isfinite(v)) throw model_error(where(n), "weight '" + n.input(1) + "' holds a non-finite value");
+        wp = &fw;
+    } else {
+        const auto ait = m_acts.find(n.input(0));
+        if (ait == m_acts.end())
+            throw model_error(where(n), "input '" + n.input(0) + "' is not quantised (QuantizeLinear -> DequantizeLinear)"
+                                        " although the model has quantisers: mixed QDQ and float MAC layers are not "
+                                        "supported (a model with no quantisers at all is quantised at load)");
+        const auto wit = m_weights.find(n.input(1));
+        if (wit == m_weights.end())
+            throw model_error(where(n), "weight '" + n.input(1) + "' is not a quantised initializer although the model "
+                                        "has quantisers: mixed QDQ and float MAC layers are not supported");
+        ap = &ait->second;
+        wp = &wit->second;
+        source = ap->source;
+    }
+    const weight_chain& w = *wp;
+    if (w.dims.empty()) throw model_error(where(n), "weights must be a tensor");
+    const auto& ishape = shape_of(source, n);
 
     mac_layer l;
     l.name = n.name().empty() ? n.output(0) : n.name();
     l.op = op;
-    l.wbit = w.wbit;
-    l.xbit = a.bits;
-    l.signed_act = a.is_signed;
-    l.x_step = a.step;
-    l.x_zero_point = a.zp;
-    l.x_qmin = a.qmin;
-    l.x_qmax = a.qmax;
+    if (ap) {
+        const act_chain& a = *ap;
+        l.wbit = w.wbit;
+        l.xbit = a.bits;
+        l.signed_act = a.is_signed;
+        l.x_step = a.step;
+        l.x_zero_point = a.zp;
+        l.x_qmin = a.qmin;
+        l.x_qmax = a.qmax;
+    }
+    const std::vector<std::int32_t>& codes = w.codes;
     std::vector<std::size_t> oshape;
     if (op == "Conv") {
         if (ishape.size() != 3) throw model_error(where(n), "expects a [N, C, H, W] input");
         if (w.dims.size() != 4 || w.dims[2] != w.dims[3]) throw model_error(where(n), "expects square OIHW weights");
         if (attr_int(n, "group", 1) != 1) throw model_error(where(n), "group != 1 is not supported");
         if (uniform(n, "dilations", 1) != 1) throw model_error(where(n), "dilation != 1 is not supported");
-        if (const auto* ap = attr(n, "auto_pad"); ap && ap->s() != "NOTSET")
+        if (const auto* pad_attr = attr(n, "auto_pad"); pad_attr && pad_attr->s() != "NOTSET")
             throw model_error(where(n), "auto_pad is not supported; give explicit pads");
         l.conv = true;
         l.geom.in_channels = ishape[0];
@@ -345,7 +398,8 @@ void importer::mac(const onnx::NodeProto& n) {
         }
         l.outputs = l.geom.out_channels;
         l.rows = l.geom.rows();
-        l.w_int = w.codes;
+        if (m_float) l.w_float = wf;
+        else l.w_int = codes;
         oshape = {l.outputs, l.geom.out_height(), l.geom.out_width()};
     } else {  // Gemm, MatMul: y = x W^T (Gemm transB=1) or x W
         if (ishape.size() != 1) throw model_error(where(n), "expects a 2-D [N, features] input");
@@ -364,26 +418,27 @@ void importer::mac(const onnx::NodeProto& n) {
             throw model_error(where(n), "weight expects " + std::to_string(l.rows) + " features, input has " +
                                             std::to_string(ishape[0]));
         if (trans && w.steps.size() != 1) throw model_error(where(n), "per-channel scales need [out][in] weights");
-        l.w_int.resize(l.outputs * l.rows);
-        for (std::size_t o = 0; o < l.outputs; ++o)
-            for (std::size_t r = 0; r < l.rows; ++r) l.w_int[o * l.rows + r] = trans ? w.codes[r * d1 + o] : w.codes[o * d1 + r];
+        const auto at = [&](std::size_t o, std::size_t r) { return trans ? r * d1 + o : o * d1 + r; };
+        if (m_float) {
+            l.w_float.resize(l.outputs * l.rows);
+            for (std::size_t o = 0; o < l.outputs; ++o)
+                for (std::size_t r = 0; r < l.rows; ++r) l.w_float[o * l.rows + r] = wf[at(o, r)];
+        } else {
+            l.w_int.resize(l.outputs * l.rows);
+            for (std::size_t o = 0; o < l.outputs; ++o)
+                for (std::size_t r = 0; r < l.rows; ++r) l.w_int[o * l.rows + r] = codes[at(o, r)];
+        }
         oshape = {l.outputs};
     }
-    l.quant = m_asim ? act_quant::asim : act_quant::onnx;
-    const int qw = (1 << (l.wbit - 1)) - 1;
-    const int qx = l.signed_act ? (1 << (l.xbit - 1)) - 1 : (1 << l.xbit) - 1;
-    if (m_asim && (a.qmax != qx || a.zp != 0 || a.qmin != (l.signed_act ? -qx : 0)))
-        throw model_error(where(n), "acim-qcdq-1 activation bounds must be [0, 2^xbit - 1] with zero point 0");
-    l.s_x = static_cast<float>(a.step * static_cast<float>(qx));
-    l.dequant.resize(l.outputs);
-    for (std::size_t o = 0; o < l.outputs; ++o) {
-        const double sw = w.steps.size() == 1 ? w.steps[0] : w.steps[o];
-        if (m_asim) {
-            const auto s_w = static_cast<float>(static_cast<float>(sw) * static_cast<float>(qw));
-            l.dequant[o] = core::dequant_factor(s_w, l.s_x, l.wbit, l.xbit, l.signed_act);
-        } else {
-            l.dequant[o] = static_cast<double>(static_cast<float>(sw)) * static_cast<double>(a.step);
-        }
+    l.bn_scale.assign(l.outputs, 1.0);
+    if (m_float) {
+        // Quantised later by quantise_ptq (graph/ptq.hpp); until then y = (w_float . x) * dequant + bias.
+        l.needs_ptq = true;
+        l.wbit = l.xbit = 0;
+        l.quant = act_quant::asim;
+        l.dequant.assign(l.outputs, 1.0);
+    } else {
+        quant_fields(n, *ap, w, l);
     }
     l.bias.assign(l.outputs, 0.0);
     if (n.input_size() > 2 && !n.input(2).empty()) {
@@ -394,13 +449,14 @@ void importer::mac(const onnx::NodeProto& n) {
         l.bias = b;
     }
     l.w_row_sum.assign(l.outputs, 0);
-    for (std::size_t o = 0; o < l.outputs; ++o)
-        for (std::size_t r = 0; r < l.rows; ++r) l.w_row_sum[o] += l.w_int[o * l.rows + r];
+    if (!m_float)
+        for (std::size_t o = 0; o < l.outputs; ++o)
+            for (std::size_t r = 0; r < l.rows; ++r) l.w_row_sum[o] += l.w_int[o * l.rows + r];
 
     graph_node g;
     g.op = host_op::mac;
     g.name = l.name;
-    g.inputs = {tensor(a.source)};
+    g.inputs = {tensor(source)};
     g.output = tensor(n.output(0), true);
     g.layer = m_net.layers.size();
     m_net.shapes[static_cast<std::size_t>(g.output)] = oshape;
@@ -492,6 +548,7 @@ void importer::host(const onnx::NodeProto& n) {
             mac_layer& l = m_net.layers[m_net.nodes.back().layer];
             for (std::size_t c = 0; c < l.outputs; ++c) {
                 l.dequant[c] *= a[c];
+                l.bn_scale[c] *= a[c];
                 l.bias[c] = l.bias[c] * a[c] + b[c];
             }
             m_ids[n.output(0)] = src;  // the BN output is the folded layer's output
@@ -539,6 +596,9 @@ network importer::run() {
     }
     if (m_net.input < 0) throw model_error(m_name, "the graph has no input");
 
+    m_float = std::none_of(gr.node().begin(), gr.node().end(), [](const onnx::NodeProto& n) {
+        return n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear";
+    });
     std::set<const onnx::NodeProto*> done;
     for (const auto& n : gr.node()) {
         if (n.domain() != "" && n.domain() != "ai.onnx") throw model_error(where(n), "unsupported domain " + n.domain());
@@ -556,7 +616,7 @@ network importer::run() {
     const auto it = m_ids.find(gr.output(0).name());
     if (it == m_ids.end()) throw model_error(m_name, "graph output '" + gr.output(0).name() + "' is never computed");
     m_net.output = it->second;
-    if (m_net.layers.empty()) throw model_error(m_name, "no quantised Conv/Gemm/MatMul layer");
+    if (m_net.layers.empty()) throw model_error(m_name, "no Conv/Gemm/MatMul layer");
     return std::move(m_net);
 }
 

@@ -1,8 +1,11 @@
 // Reads a quantised ONNX model (QCDQ/QDQ: QuantizeLinear -> optional Clip -> DequantizeLinear
 // around the weights and the activations that feed each Conv/Gemm/MatMul, as Brevitas and our
 // own exporter write it) into a `network`: the MAC layers with integer weight codes and the
-// digital host ops between them. docs/workload_format.md states the conventions. Anything
-// unsupported or malformed is a model_error naming the node and the op.
+// digital host ops between them. docs/workload_format.md states the conventions. A plain float
+// model (the same ops, no QuantizeLinear/DequantizeLinear anywhere) loads with float weights and
+// needs_ptq() set, for post-training quantisation (graph/ptq.hpp, docs/ptq.md); a model that mixes
+// quantised and float MAC layers is an error. Anything unsupported or malformed is a model_error
+// naming the node and the op.
 #pragma once
 
 #include "graph/network.hpp"

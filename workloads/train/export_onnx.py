@@ -213,3 +213,68 @@ def set_metadata(model, extra):
     del model.metadata_props[:]
     helper.set_model_props(model, props)
     onnx.checker.check_model(model, full_check=True)
+
+
+FLOAT_FORMAT = "float"
+
+
+def export_float(model, input_shape, meta):
+    """A plain float ONNX graph (opset 13) of a float nn.Sequential, written by torch.onnx.export:
+    Conv/Gemm with float initialisers, Relu, MaxPool, Flatten; no QuantizeLinear/DequantizeLinear.
+    The C++ importer quantises it at load (docs/ptq.md). `meta` becomes metadata_props."""
+    import io
+    model.eval()
+    buf = io.BytesIO()
+    dummy = torch.zeros([1] + list(input_shape), dtype=torch.float32)
+    with torch.no_grad():
+        torch.onnx.export(model, dummy, buf, opset_version=OPSET, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, do_constant_folding=True)
+    onx = onnx.load_from_string(buf.getvalue())
+    ops = sorted({n.op_type for n in onx.graph.node})
+    bad = [o for o in ops if o in ("QuantizeLinear", "DequantizeLinear")]
+    if bad:
+        raise AssertionError(f"float export holds quantisers {bad}")
+    props = {"acim.format": FLOAT_FORMAT}
+    props.update({k: str(v) for k, v in meta.items()})
+    helper.set_model_props(onx, props)
+    onnx.checker.check_model(onx, full_check=True)
+    return onx
+
+
+def run_float_onnx(onx, x, batch=1000):
+    """Predictions of a float graph (the ops export_float writes) run literally in float32 with
+    torch ops: a check that the file computes what the PyTorch module computed."""
+    import torch.nn.functional as F
+    g = onx.graph
+    inits = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in g.initializer}
+    preds = []
+    for i in range(0, len(x), batch):
+        env = dict(inits)
+        env[g.input[0].name] = x[i:i + batch]
+        for n in g.node:
+            a = {at.name: helper.get_attribute_value(at) for at in n.attribute}
+            ins = [env[k] for k in n.input if k]
+            if n.op_type == "Conv":
+                p = a.get("pads", [0, 0, 0, 0])
+                y = F.conv2d(ins[0], ins[1], ins[2] if len(ins) > 2 else None, stride=a.get("strides", [1, 1]),
+                             padding=(p[0], p[1]))
+            elif n.op_type == "Relu":
+                y = F.relu(ins[0])
+            elif n.op_type == "MaxPool":
+                y = F.max_pool2d(ins[0], a["kernel_shape"], a.get("strides", a["kernel_shape"]))
+            elif n.op_type == "Flatten":
+                y = ins[0].flatten(1)
+            elif n.op_type == "Reshape":
+                y = ins[0].reshape([int(v) for v in ins[1]])
+            elif n.op_type == "Gemm":
+                w = ins[1].t() if a.get("transB", 0) else ins[1]
+                y = ins[0] @ w + (ins[2] if len(ins) > 2 else 0)
+            elif n.op_type == "MatMul":
+                y = ins[0] @ ins[1]
+            elif n.op_type == "Add":
+                y = ins[0] + ins[1]
+            else:
+                raise ValueError(f"run_float_onnx: op {n.op_type} not supported")
+            env[n.output[0]] = y
+        preds.append(env[g.output[0].name].argmax(1))
+    return torch.cat(preds).numpy()

@@ -135,3 +135,23 @@ def set_quantize(model, on):
     for m in model.modules():
         if hasattr(m, "quantize"):
             m.quantize = on
+
+
+def build_float(arch):
+    """The same architectures as plain float networks (ReLU instead of PACT, no quantisers), for
+    the float ONNX models that the C++ importer quantises at load (post-training quantisation,
+    docs/ptq.md)."""
+    if arch == "cnn":
+        layers = [nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Flatten(),
+                  nn.Linear(1568, 64), nn.ReLU(),
+                  nn.Linear(64, 10)]
+    elif arch == "mlp":
+        layers = [nn.Flatten(),
+                  nn.Linear(784, 256), nn.ReLU(),
+                  nn.Linear(256, 128), nn.ReLU(),
+                  nn.Linear(128, 10)]
+    else:
+        raise ValueError(f"unknown architecture {arch!r}")
+    return nn.Sequential(*layers)

@@ -54,11 +54,16 @@ def parse_args(argv):
     ap.add_argument("--out-dir", default=None,
                     help="default workloads/models (smoke: a fresh directory under $TMPDIR)")
     ap.add_argument("--data-dir", default=None, help="IDX directory (default Debian's dataset-fashion-mnist)")
+    ap.add_argument("--float", action="store_true",
+                    help="train the plain float network (ReLU, no quantisers) and export a float ONNX graph "
+                         "for post-training quantisation at load (docs/ptq.md); --wbit/--xbit are ignored")
     ap.add_argument("--smoke", action="store_true",
                     help="a few steps on a 512-image subset, evaluated on 1000 test images (CI check)")
     args = ap.parse_args(argv)
     if args.wbit < 2 or args.wbit > 8 or args.xbit < 1 or args.xbit > 8:
         ap.error("wbit must be 2..8 and xbit 1..8 (int8 / uint8 QCDQ)")
+    if args.name is None and args.float:
+        args.name = f"{args.arch}_float"
     if args.name is None:
         args.name = f"{args.arch}_w{args.wbit}a{args.xbit}" + (f"_trim{args.trim:g}" if args.trim else "")
     if args.out_dir is None:
@@ -89,6 +94,69 @@ def accuracy(model, x, y, batch=1000):
     return correct / len(x)
 
 
+def fit(model, args, xtr, ytr, param_groups):
+    """Adam with a one-cycle LR over args.epochs; returns the training seconds."""
+    opt = torch.optim.Adam(param_groups, lr=args.lr)
+    steps_per_epoch = (len(xtr) + args.batch - 1) // args.batch
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch,
+                                                pct_start=0.15)
+    gen = torch.Generator().manual_seed(args.seed)
+    t0 = time.time()
+    for epoch in range(args.epochs):
+        model.train()
+        perm = torch.randperm(len(xtr), generator=gen)
+        total, n = 0.0, 0
+        for i in range(0, len(xtr), args.batch):
+            idx = perm[i:i + args.batch]
+            loss = F.cross_entropy(model(xtr[idx]), ytr[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+            n += len(idx)
+        print(f"epoch {epoch + 1}/{args.epochs} loss {total / n:.4f} {time.time() - t0:.0f}s", flush=True)
+    return time.time() - t0
+
+
+def train_float(args, command, xtr, ytr, xte, yte, te_lab):
+    """The plain float network, exported as a standard float ONNX graph (docs/ptq.md)."""
+    model = qat.build_float(args.arch)
+    train_seconds = fit(model, args, xtr, ytr, [{"params": list(model.parameters())}])
+    float_acc = accuracy(model, xte, yte)
+    meta = {"acim.name": args.name, "acim.arch": args.arch,
+            "acim.dataset": "fashion-mnist (Debian dataset-fashion-mnist, t10k)",
+            "acim.input": "fl32(pixel / 255), NCHW [N,1,28,28]"}
+    onx = export_onnx.export_float(model, [1, 28, 28], meta)
+    # The graph must compute what PyTorch computed: run it literally (float32) on the test set.
+    p_onnx = export_onnx.run_float_onnx(onx, xte)
+    model.eval()
+    with torch.no_grad():
+        p_torch = torch.cat([model(xte[i:i + 1000]).argmax(1) for i in range(0, len(xte), 1000)]).numpy()
+    onnx_acc = float((p_onnx == te_lab[:len(p_onnx)]).mean())
+    export_onnx.set_metadata(onx, {"acim.float_accuracy": float_acc, "acim.test_images": len(xte),
+                                   "acim.seed": args.seed, "acim.command": command})
+    info = dict(name=args.name, arch=args.arch, wbit=None, xbit=None, epochs=args.epochs,
+                float_accuracy=float_acc, float_accuracy_first_1000=accuracy(model, xte[:1000], yte[:1000]),
+                onnx_float_accuracy=onnx_acc,
+                onnx_float_prediction_flips=int((p_onnx != p_torch).sum()),
+                test_images=int(len(xte)), train_images=int(len(xtr)),
+                command=command, train_seconds=round(train_seconds, 1), seed=args.seed,
+                torch_version=torch.__version__, torch_debian_package=debian_version("python3-torch"),
+                onnx_version=onnx.__version__, threads=args.threads,
+                onnx_ops=sorted({n.op_type for n in onx.graph.node}), smoke=args.smoke,
+                format=export_onnx.FLOAT_FORMAT)
+    os.makedirs(args.out_dir, exist_ok=True)
+    path = os.path.join(args.out_dir, args.name + ".onnx")
+    onnx.save(onx, path)
+    info["onnx_bytes"] = os.path.getsize(path)
+    with open(os.path.join(args.out_dir, args.name + ".json"), "w") as f:
+        json.dump(info, f, indent=1)
+        f.write("\n")
+    print(json.dumps(info, indent=1))
+    return info
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     command = "/usr/bin/python3 workloads/train/train.py " + " ".join(shlex.quote(a) for a in
@@ -107,6 +175,8 @@ def main(argv=None):
     xtr, ytr = torch.from_numpy(fmnist.to_float(tr_img)), torch.from_numpy(tr_lab)
     xte, yte = torch.from_numpy(fmnist.to_float(te_img)), torch.from_numpy(te_lab)
 
+    if args.float:
+        return train_float(args, command, xtr, ytr, xte, yte, te_lab)
     model = qat.build(args.arch, args.wbit, args.xbit, trim_noise=0.0, alpha=args.alpha)
     alphas = [p for n, p in model.named_parameters() if n.endswith("alpha")]
     others = [p for n, p in model.named_parameters() if not n.endswith("alpha")]
