@@ -151,6 +151,10 @@ int sc_main(int argc, char** argv) {
         a->add_option("--threads", jc.backend.threads, "Worker threads")->check(CLI::Range(1, 256));
         a->add_option("--seed", jc.backend.seed, "Random seed");
         a->add_option("--out", ro.out_dir, "Write report.json and layers.csv to this directory");
+        a->add_option("--trace", ro.trace,
+                      "Cycle-stepped VCD of STARTs FIRST..FIRST+COUNT-1 (default COUNT 1) of macro MACRO (default 0): "
+                      "FIRST[:COUNT][@MACRO]; written to OUT/trace.vcd (or ./acim_trace.vcd), view with "
+                      "traces/acim_macro.gtkw");
     }
     run->fallthrough();
 

@@ -138,6 +138,9 @@ std::vector<param> job_params(job_config& cfg) {
     p.push_back(num("hw.e_digital_bitop_fj", "fJ", "per 1-bit AND + popcount in the HCiM digital unit", h.e_digital_bitop_fj));
     p.push_back(num("hw.e_sram_write_bit_fj", "fJ", "per bit written to the weight SRAM", h.e_sram_write_bit_fj));
     p.push_back(num("hw.e_buffer_byte_fj", "fJ", "per byte moved through the input/output buffers", h.e_buffer_byte_fj));
+    p.push_back(num("trace.vectors", "vectors", "with --trace: vectors of each traced START stepped cycle by cycle", h.trace_vectors));
+    p.push_back(num("trace.columns", "columns", "with --trace: columns with per-column signals (0..N-1)", h.trace_columns));
+    p.push_back(num("trace.outputs", "outputs", "with --trace: outputs with accumulator signals (0..N-1)", h.trace_outputs));
     p.push_back({"run.path", "tlm|core",
                  "tlm: through acim_macro instances on a TLM bus (cycles, energy); core: the same pieces on the "
                  "core engines directly (identical accuracy numbers, no cycles or energy)",

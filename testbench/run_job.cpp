@@ -113,6 +113,39 @@ void evaluate(const network& net, const image_set& data, std::size_t n, std::siz
     if (tty) std::fprintf(stderr, "\n");
 }
 
+struct trace_window {
+    std::uint64_t first = 0, runs = 1;
+    std::size_t macro = 0;
+};
+
+// "FIRST[:COUNT][@MACRO]"; throws std::invalid_argument naming --trace and the text.
+trace_window parse_trace(const std::string& text) {
+    const auto fail = [&](const std::string& why) {
+        throw std::invalid_argument("--trace '" + text + "': " + why + " (expected FIRST[:COUNT][@MACRO], e.g. 0:2@1)");
+    };
+    const auto number = [&](const std::string& s, const char* what) {
+        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) fail(std::string(what) + " is not a number");
+        try {
+            return static_cast<std::uint64_t>(std::stoull(s));
+        } catch (const std::exception&) {
+            fail(std::string(what) + " is out of range");
+        }
+        return std::uint64_t{0};
+    };
+    trace_window w;
+    std::string runs = text;
+    const auto at = text.find('@');
+    if (at != std::string::npos) {
+        w.macro = static_cast<std::size_t>(number(text.substr(at + 1), "MACRO"));
+        runs = text.substr(0, at);
+    }
+    const auto colon = runs.find(':');
+    w.first = number(runs.substr(0, colon), "FIRST");
+    if (colon != std::string::npos) w.runs = number(runs.substr(colon + 1), "COUNT");
+    if (w.runs == 0) fail("COUNT must be >= 1");
+    return w;
+}
+
 // Base address of physical macro m on the workload platform's bus.
 std::uint64_t macro_base(std::size_t m) { return 0x4000'0000ULL + 0x80'0000ULL * m; }
 
@@ -185,7 +218,10 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     std::vector<layer_cost> costs;
     std::uint64_t reloads = 0;
     double sim_seconds = 0.0;
+    std::string trace_path;
     if (cfg.path == run_path::core) {
+        if (!opt.trace.empty())
+            throw std::invalid_argument("--trace needs run.path = tlm: the core path has no macros to trace");
         core_backend acim(net, cfg.backend);
         evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, t);
         stats = acim.stats();
@@ -194,6 +230,20 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
         pc.macros.clear();
         pc.cpu.stop_when_done = false;  // the simulation ends when the firmware has nothing left to do
         for (std::size_t m = 0; m < map.macros; ++m) pc.macros.push_back({cfg.hw, macro_base(m)});
+        if (!opt.trace.empty()) {
+            const trace_window w = parse_trace(opt.trace);
+            if (w.macro >= map.macros)
+                throw std::invalid_argument("--trace '" + opt.trace + "': macro " + std::to_string(w.macro) +
+                                            " does not exist (this mapping uses " + std::to_string(map.macros) +
+                                            " macros: 0.." + std::to_string(map.macros - 1) + ")");
+            sc::macro_config& mc = pc.macros[w.macro].config;
+            mc.trace_first_run = w.first;
+            mc.trace_runs = w.runs;
+            trace_path = opt.out_dir.empty() ? std::string("acim_trace.vcd") : (fs::path(opt.out_dir) / "trace.vcd").string();
+            if (!opt.out_dir.empty()) fs::create_directories(opt.out_dir);
+            mc.trace_file = trace_path;
+            mc.validate();
+        }
         vp::platform plat("workload", pc);
         std::exception_ptr failure;
         plat.cpu.load([&](vp::cpu& cpu) {
@@ -285,6 +335,8 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     } else {
         std::printf("  hardware   run.path = core: no cycles or energy (use run.path = tlm)\n");
     }
+    if (!trace_path.empty())
+        std::printf("  trace      %s (open with: gtkwave %s traces/acim_macro.gtkw)\n", trace_path.c_str(), trace_path.c_str());
     std::printf("  speed      %.0f images/s, %.3g conversions/s (ACiM pass %.2f s), wall %.2f s\n",
                 static_cast<double>(n) / t_acim, static_cast<double>(conversions) / t_acim, t_acim, wall);
 
@@ -317,6 +369,15 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
         }
         r["prediction_flips_vs_ideal"] = flips;
         r["path"] = cfg.path == run_path::tlm ? "tlm" : "core";
+        if (!trace_path.empty()) r["trace"] = trace_path;
+        for (const auto& layer_pieces : map.layers)
+            for (const layer_piece& pc : layer_pieces)
+                r["mapping"].push_back({{"layer", pc.layer},
+                                        {"rows", {pc.row_begin, pc.row_end}},
+                                        {"tiles", pc.tiles.size()},
+                                        {"tile_base", pc.tile_base},
+                                        {"outputs", {pc.out_begin, pc.out_end}},
+                                        {"macro", pc.macro}});
         if (cfg.path == run_path::tlm)
             r["hardware"] = {{"macros", map.macros},
                              {"macro_rows", cfg.hw.rows},

@@ -18,6 +18,7 @@ struct run_options {
     std::string data_dir;    // directory holding t10k-*-ubyte(.gz) (and train-* for PTQ calibration)
     std::string out_dir;     // report.json and layers.csv go here (optional)
     std::size_t limit = 0;   // first N test images (0 = all)
+    std::string trace;       // trace window "FIRST[:COUNT][@MACRO]" (docs/tracing.md); "" = off
     bool progress = true;
 };
 

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace fs = std::filesystem;
 using acim::testbench::job_config;
@@ -291,4 +292,48 @@ TEST(RunJob, PtqErrorsNameKeyAndValue) {
     const std::string e2 = run_error(cfg, "");
     EXPECT_NE(e2.find("ptq"), std::string::npos) << e2;
     EXPECT_NE(e2.find("already quantised"), std::string::npos) << e2;
+}
+
+// `acim run --trace FIRST:COUNT@MACRO` writes the macro's cycle-stepped VCD next to the report and
+// names it there; a window on a macro the mapping does not have is an error naming --trace.
+TEST(RunJob, TraceWindowWritesTheVcd) {
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    job_config cfg;
+    cfg.backend.macro.sigma_rand = 0.2;
+    cfg.backend.digital_layers = {0};
+    cfg.hw.trace_vectors = 2;
+    run_options o;
+    o.limit = 10;
+    o.progress = false;
+    o.trace = "1:2@0";  // macro 0 holds conv2: its 2nd and 3rd STARTs
+    o.out_dir = (fs::temp_directory_path() / ("acim_e2e_trace_" + std::to_string(::getpid()))).string();
+    ASSERT_EQ(acim::testbench::run_job(o, cfg), 0);
+    const fs::path vcd = fs::path(o.out_dir) / "trace.vcd";
+    ASSERT_TRUE(fs::exists(vcd));
+    std::ifstream f(vcd);
+    std::ostringstream buf;
+    buf << f.rdbuf();
+    const std::string text = buf.str();
+    EXPECT_NE(text.find("$scope module acim_macro $end"), std::string::npos);
+    EXPECT_NE(text.find("$enddefinitions"), std::string::npos);
+    // 2 runs x 2 vectors x 8 activation cycles: at least 32 time steps after the definitions.
+    std::size_t stamps = 0;
+    for (std::size_t at = text.find("\n#"); at != std::string::npos; at = text.find("\n#", at + 1)) ++stamps;
+    EXPECT_GE(stamps, 32u);
+    std::ifstream rf(fs::path(o.out_dir) / "report.json");
+    const auto r = nlohmann::json::parse(rf);
+    EXPECT_EQ(r["trace"], vcd.string());
+    EXPECT_EQ(r["mapping"][0]["macro"], 0);
+    EXPECT_EQ(r["mapping"][0]["layer"], 1);
+    fs::remove_all(o.out_dir);
+
+    run_options bad = o;
+    bad.out_dir.clear();
+    bad.trace = "0@40";
+    try {
+        acim::testbench::run_job(bad, cfg);
+        ADD_FAILURE() << "expected an error";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("--trace '0@40'"), std::string::npos) << e.what();
+    }
 }
