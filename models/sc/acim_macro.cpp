@@ -531,6 +531,7 @@ void acim_macro::prepare_run(mvm_job& job, adc_kind& kind) {
     job.rows = rows;
     job.weights_version = m_weights_version;
     job.inputs = m_xcodes.data();
+    job.inputs_checked = true;  // decode_inputs checked every code against the XBIT range
     job.vectors = batch;
     job.first_vector = m_bank.get64(regmap::reg::vector_base_lo);
     job.key.seed = m_bank.get64(regmap::reg::seed_lo);

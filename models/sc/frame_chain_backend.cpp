@@ -76,7 +76,7 @@ void frame_chain_backend::compute(const mvm_job& job, mvm_result& out) {
         m_loaded = true;
         m_version = job.weights_version;
     }
-    m_plan->check_inputs(job.inputs, job.vectors);
+    if (!job.inputs_checked) m_plan->check_inputs(job.inputs, job.vectors);
     m_adc->set_key(job.key);
     m_array->set_key(job.key);
     set_timing(job);

@@ -27,6 +27,7 @@ struct mvm_job {
     std::uint64_t weights_version = 0;      // changes whenever the weight codes change
     const std::int32_t* inputs = nullptr;   // [vectors][rows] codes
     std::size_t vectors = 0;
+    bool inputs_checked = false;            // every input code is known to lie in the XBIT range
     std::uint64_t first_vector = 0;         // global index of inputs' first vector
     core::stream_key key;
     adc_kind adc = adc_kind::sar;           // ADC architecture: timing only
