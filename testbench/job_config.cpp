@@ -72,6 +72,20 @@ std::vector<param> job_params(job_config& cfg) {
                  [&m] { return std::string(m.vote == core::vote_rule::mode_min ? "mode" : "median"); }});
     p.push_back(num("macro.gain_compression", "1/count", "current-domain gain compression alpha: c/(1+alpha c)", m.gain_compression));
     p.push_back(num("macro.cell_sigma", "% cell", "current-domain static cell variation", m.cell_sigma));
+    p.push_back({"macro.adc_arch", "ideal|sar|flash", "ADC architecture for the static-mismatch models (docs/models.md)",
+                 [&m](const std::string& v) {
+                     if (v == "ideal") m.adc_arch = core::adc_architecture::ideal;
+                     else if (v == "sar") m.adc_arch = core::adc_architecture::sar;
+                     else if (v == "flash") m.adc_arch = core::adc_architecture::flash;
+                     else bad("macro.adc_arch", v, "expected ideal, sar or flash");
+                 },
+                 [&m] { return std::string(core::to_string(m.adc_arch)); }});
+    p.push_back(num("macro.adcs", "ADCs", "ADCs shared by the columns: column c converts on ADC c mod adcs (0: one per column)", m.adcs));
+    p.push_back(num("macro.sigma_col_gain", "%", "static column gain mismatch: v' = (1 + g_c) v + o_c, g_c ~ N(0, sigma)", m.sigma_col_gain));
+    p.push_back(num("macro.sigma_col_offset", "% FS", "static column offset mismatch o_c", m.sigma_col_offset));
+    p.push_back(num("macro.sigma_cmp_offset", "% FS", "static comparator offset per ADC (sar, flash)", m.sigma_cmp_offset));
+    p.push_back(num("macro.sigma_sar_cap", "% unit cap", "SAR unit-capacitor mismatch: bit b weighs 2^b (1 + eps_b), eps_b ~ N(0, sigma^2/2^b)", m.sigma_sar_cap));
+    p.push_back(num("macro.sigma_flash_th", "% FS", "flash per-comparator threshold spread", m.sigma_flash_th));
     p.push_back(flag("macro.cell_redraw", "redraw cell variation every call (ASiM) instead of freezing it per die", m.cell_redraw));
     p.push_back({"mapping.tiling", "dense|channel", "conv row tiling: dense rows, or ASiM's whole-channel groups",
                  [&b](const std::string& v) {
