@@ -121,8 +121,7 @@ void prepare_cycles(prepared& pr) {
             pr.cycles.push_back(c);
         }
     }
-    // Cell variation, weight-bp and static mismatch (per-column tables) run on the portable kernel.
-    if (p.weight_bit_parallel || p.cell_sigma > 0.0 || p.mismatch()) pr.needs_scalar = true;
+    if (p.weight_bit_parallel || p.cell_sigma > 0.0) pr.needs_scalar = true;
     if (p.weight_bit_parallel) pr.any_noisy = p.sigma_rand > 0.0;
 }
 
@@ -479,7 +478,7 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
         c.mm = m->mm.get();
     }
 
-    const bool use_avx = m->avx512 && sink == nullptr;
+    const bool use_avx = m->avx512 && sink == nullptr && !(c.mm && c.mm->any_direct());
     const int nthreads = sink ? 1 : m->pool.size();
     struct alignas(64) padded_counters {  // one cache line each: no false sharing between workers
         engine_counters c;

@@ -303,6 +303,17 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
                 }
             continue;
         }
+        if (pl.avx512() && ns == 1 && !cell && mismatch && !m_mm->any_direct()) {
+            // Each column through its own table.
+            for (const int i : pl.bits(j, kind))
+                for (std::size_t o = 0; o < outputs; ++o) {
+                    const std::size_t col = o * P + static_cast<std::size_t>(i);
+                    f.code_rows[col] = f.code_row(col);
+                    const std::uint64_t key = noisy ? detail::cycle_key(m_temporal, id.tile, m_column_base + col, j, 0) : 0;
+                    saturations += detail::frame_convert_avx512(m_mm->table(col, j), &col, &key, 1, id, f);
+                }
+            continue;
+        }
         if (pl.avx512() && ns == 1 && !cell && !tab.direct() && !mismatch) {
             m_cols.clear();
             m_keys.clear();

@@ -161,6 +161,7 @@ mismatch_tables::mismatch_tables(const cim_params& p, std::size_t columns, const
                 st.offset = cm.offset;
                 st.thresholds = ai->second.thresholds;
                 m_tables.emplace_back(fs, m, noisy, &st);
+                m_any_direct = m_any_direct || m_tables.back().direct();
                 it = made.emplace(id, static_cast<int>(m_tables.size() - 1)).first;
             }
             m_index[col * static_cast<std::size_t>(m_q) + static_cast<std::size_t>(j)] = it->second;

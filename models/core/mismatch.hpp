@@ -77,12 +77,15 @@ public:
     // The key fields the mismatch depends on (seed, die, macro, column_base) are those of `key`.
     bool matches(const stream_key& key) const;
     std::size_t size() const { return m_tables.size(); }  // distinct tables
+    // Some table samples Phi^-1(u) directly (too wide a code window): no vectorised lookup.
+    bool any_direct() const { return m_any_direct; }
 
 private:
     int m_q = 0;
     stream_key m_key;
     std::vector<conversion_table> m_tables;
     std::vector<int> m_index;  // [column * Q + j]
+    bool m_any_direct = false;
 };
 
 }  // namespace acim::core

@@ -483,6 +483,32 @@ TEST(mismatch, results_do_not_depend_on_threads_batch_split_or_kernel) {
     }
 }
 
+TEST(mismatch, wide_noisy_windows_sample_directly_on_every_kernel) {
+    // 13-bit ADC, sigma 10 % of FS: code windows wider than 4096 codes sample Phi^-1(u) directly;
+    // the AVX-512 engine then falls back to the portable kernel and the frame path to its loops.
+    layer l = random_mismatch_layer(3);
+    l.p.adc_bits = 13;
+    l.p.sigma_rand = 10.0;
+    l.p.sigma_nl = 0.0;
+    l.p.cell_sigma = 0.0;
+    l.p.hybrid_levels = l.p.voting_levels = 0;
+    l.p.voting_samples = 1;
+    l.p.sigma_col_gain = 1.0;
+    const mismatch_tables t(l.p, l.outputs * static_cast<std::size_t>(l.p.wbit), l.key, true, false);
+    ASSERT_TRUE(t.any_direct());
+    engine_counters c1;
+    const auto ref = engine_out(l, {1, kernel_isa::portable}, &c1);
+    EXPECT_EQ(engine_out(l, {2, kernel_isa::automatic}), ref);
+    std::vector<kernel_isa> isas{kernel_isa::portable};
+    if (cpu_has_avx512_kernel()) isas.push_back(kernel_isa::avx512);
+    for (const kernel_isa isa : isas) {
+        frame_pipeline fp(l.p, l.w.data(), l.outputs, l.rows, l.tiles, 8, isa);
+        std::vector<std::int64_t> out(l.vectors * l.outputs, -1);
+        fp.run(l.x.data(), l.vectors, l.first_vector, l.key, out.data());
+        EXPECT_EQ(out, ref);
+    }
+}
+
 TEST(mismatch, a_different_die_gives_different_numbers) {
     int differ = 0;
     for (std::uint64_t seed = 1; seed <= 20; ++seed) {
