@@ -158,13 +158,21 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                     }
                                     val = _mm512_load_si512(lane_tmp.data());
                                 } else {
-                                    val = base_code_v(tab, count);
                                     if (cy.noisy && c.mm) {
-                                        // Per-column tables: sample the slow lanes right here.
+                                        // Per-column tables: sample the slow lanes right here. A
+                                        // mismatched table's fast range is often narrow (some
+                                        // count sits near a threshold): then the guide lookup of
+                                        // every lane replaces the noise-free gather.
                                         const __m512i u = u63v(keys[key_at], vg);
-                                        const __mmask8 m = slow_lanes(tab, u) & valid;
-                                        if (m) val = sample_v(tab, count, u, val, m);
+                                        if (tab.fast_hi() - tab.fast_lo() < (std::uint64_t{1} << 62)) {
+                                            val = sample_v(tab, count, u, zero, valid);
+                                        } else {
+                                            val = base_code_v(tab, count);
+                                            const __mmask8 m = slow_lanes(tab, u) & valid;
+                                            if (m) val = sample_v(tab, count, u, val, m);
+                                        }
                                     } else if (cy.noisy) {
+                                        val = base_code_v(tab, count);
                                         _mm512_store_si512(codes + k * lanes, val);
                                         const __m512i u = u63v(keys[key_at], vg);
                                         const __mmask8 m = slow_lanes(tab, u);
@@ -174,6 +182,8 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                         case 1: push_slow(w1, u1, n1, m, at, u); break;
                                         default: push_slow(w2, u2, n2, m, at, u); break;
                                         }
+                                    } else {
+                                        val = base_code_v(tab, count);
                                     }
                                 }
                                 sat = _mm512_mask_add_epi64(sat, rail_mask(val, count, top1, cy.fs) & valid, sat, one);
