@@ -141,7 +141,8 @@ conversion_table::conversion_table(std::int64_t fs, const adc_model& m, bool noi
     }
     if (m_fast_hi < m_fast_lo) m_fast_hi = m_fast_lo;  // empty fast range
     m_guide_bits = 8;
-    while (m_guide_bits > 0 && (n << m_guide_bits) > max_guide_entries) --m_guide_bits;
+    const std::size_t max_guide = mm && mm->max_guide_entries ? mm->max_guide_entries : max_guide_entries;
+    while (m_guide_bits > 0 && (n << m_guide_bits) > max_guide) --m_guide_bits;
     const std::size_t buckets = std::size_t{1} << m_guide_bits;
     const int shift = 63 - m_guide_bits;
     m_guide.resize(n * buckets);

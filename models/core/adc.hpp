@@ -39,6 +39,9 @@ struct static_transfer {
     double gain = 0.0;    // g_c
     double offset = 0.0;  // o_c, normalised units (fraction of full scale)
     std::shared_ptr<const std::vector<double>> thresholds;  // E_1..E_L, sorted, normalised units
+    // Cap on the guide-table entries of a noisy table (0: the default). Layers with a table per
+    // column use small guides so that their tables stay in cache.
+    std::size_t max_guide_entries = 0;
 
     // Code of a clamped analog value x in [0, 1].
     std::int32_t code(double x) const;

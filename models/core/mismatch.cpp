@@ -160,6 +160,8 @@ mismatch_tables::mismatch_tables(const cim_params& p, std::size_t columns, const
                 st.gain = cm.gain;
                 st.offset = cm.offset;
                 st.thresholds = ai->second.thresholds;
+                // A table per column: small guides keep a layer's tables in cache.
+                if (p.sigma_col_gain > 0.0 || p.sigma_col_offset > 0.0) st.max_guide_entries = std::size_t{1} << 12;
                 m_tables.emplace_back(fs, m, noisy, &st);
                 m_any_direct = m_any_direct || m_tables.back().direct();
                 it = made.emplace(id, static_cast<int>(m_tables.size() - 1)).first;
