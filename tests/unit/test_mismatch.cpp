@@ -429,6 +429,55 @@ TEST(mismatch, noisy_codes_follow_the_mismatched_distribution) {
     }
 }
 
+TEST(mismatch, table_sampling_is_the_inverse_cdf_over_the_thresholds_whatever_the_guide_size) {
+    // code = #{k : u >= round(2^63 P(x < E_k))} for the 63-bit uniform u, with the clamp rule
+    // (E <= 0: always reached, E > 1: never); a small guide table must not change a single code.
+    cim_params p;
+    p.adc_arch = adc_architecture::sar;
+    p.adc_bits = 5;
+    p.sigma_sar_cap = 30.0;
+    p.sigma_cmp_offset = 1.0;
+    const adc_mismatch am = draw_adc_mismatch(p, stream_key{}, 2);
+    adc_model m;
+    m.top = 31;
+    m.nrow = 100;
+    m.sigma_rand = 2.0;
+    m.sigma_nl = 3.0;
+    static_transfer st;
+    st.gain = 0.03;
+    st.offset = -0.01;
+    st.thresholds = am.thresholds;
+    const conversion_table big(100, m, true, &st);
+    st.max_guide_entries = 64;
+    const conversion_table small(100, m, true, &st);
+    ASSERT_FALSE(big.direct());
+    ASSERT_LT(small.guide_bits(), big.guide_bits());
+    const boost::math::normal_distribution<double> unit;
+    const auto threshold = [&](double x) {
+        if (x <= 0.0) return static_cast<std::uint64_t>(std::llround(std::ldexp(boost::math::cdf(unit, x), 63)));
+        const double q = boost::math::cdf(boost::math::complement(unit, x));
+        return conversion_table::u_end - static_cast<std::uint64_t>(std::llround(std::ldexp(q, 63)));
+    };
+    std::mt19937_64 g(17);
+    int moved = 0;
+    for (std::int64_t c = 0; c <= 100; c += 3) {
+        const double v = static_cast<double>(c) / 100.0;
+        const double mu = st.apply(v), sigma = noise_sigma(v, 2.0, 3.0, 100);
+        std::vector<std::uint64_t> ts;
+        for (const double e : *am.thresholds)
+            ts.push_back(e <= 0.0 ? 0 : e > 1.0 ? conversion_table::u_end : threshold((e - mu) / sigma));
+        for (int n = 0; n < 3000; ++n) {
+            const std::uint64_t u = g() >> 1;
+            std::int32_t want = 0;
+            for (const std::uint64_t t : ts) want += u >= t;
+            ASSERT_EQ(big.sample(c, u), want) << "count " << c << " u " << u;
+            ASSERT_EQ(small.sample(c, u), want) << "count " << c << " u " << u;
+            moved += want != big.code(c);
+        }
+    }
+    EXPECT_GT(moved, 1000);  // noisy enough that the lookups matter
+}
+
 TEST(mismatch, draws_are_frozen_per_die_and_keyed_by_physical_instance) {
     cim_params p;
     p.adc_arch = adc_architecture::sar;
