@@ -286,7 +286,7 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
     const std::int64_t fs = tab.full_scale();
     const bool noisy = tab.noisy();
     // A lossless noise-free ADC with FS = L gives code = count: the codes are the counts.
-    // Static mismatch: every column has its own table (the portable loop, docs/models.md).
+    // Static mismatch: every column converts through its own table (docs/models.md).
     const bool mismatch = p.mismatch();
     const bool identity = tab.linear() && tab.code_mult() == 1 && !cell && !mismatch;
     if (mismatch && !m_mm) throw data_error("adc_core::convert: set_key() was not called (static mismatch)");
