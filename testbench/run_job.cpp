@@ -122,6 +122,11 @@ int run_job(const run_options& opt, const job_config& cfg) {
                 "HCiM %d, vote %d x %d\n",
                 fs::path(model_path).filename().c_str(), n, m.row_parallelism, m.adc_bits, m.act_enc, m.sigma_rand,
                 m.sigma_nl, m.hybrid_levels, m.voting_levels, m.voting_samples);
+    if (m.mismatch())
+        std::printf("  mismatch   die %u, ADC %s x %d (0: one per column), column gain %g %%, offset %g %%, "
+                    "comparator %g %%, SAR cap %g %%, flash %g %% (docs/models.md)\n",
+                    static_cast<unsigned>(cfg.backend.die), core::to_string(m.adc_arch), m.adcs, m.sigma_col_gain,
+                    m.sigma_col_offset, m.sigma_cmp_offset, m.sigma_sar_cap, m.sigma_flash_th);
     std::printf("  accuracy   float (recorded) %s   ideal integer %s   ACiM %s   flips vs ideal %zu\n",
                 pct(acc_float).c_str(), pct(acc_ideal).c_str(), pct(acc_acim).c_str(), flips);
     std::printf("  %-3s %-8s %-6s %6s %7s %14s %12s %9s %11s %8s\n", "#", "layer", "op", "rows", "outputs",
