@@ -134,6 +134,12 @@ mismatch_tables::mismatch_tables(const cim_params& p, std::size_t columns, const
     m_index.assign(columns * static_cast<std::size_t>(m_q), -1);
     std::map<std::uint64_t, adc_mismatch> adcs;
     std::map<std::tuple<std::uint64_t, double, double, std::int64_t, bool>, int> made;
+    struct spec {
+        static_transfer st;
+        std::int64_t fs = 0;
+        bool noisy = false;
+    };
+    std::vector<spec> specs;  // the distinct tables, built once their number is known
     for (std::size_t col = 0; col < columns; ++col) {
         const int i = static_cast<int>(col % static_cast<std::size_t>(P));
         const std::uint64_t phys = physical_column(key, col);
@@ -156,18 +162,28 @@ mismatch_tables::mismatch_tables(const cim_params& p, std::size_t columns, const
             const auto id = std::make_tuple(a, cm.gain, cm.offset, fs, noisy);
             auto it = made.find(id);
             if (it == made.end()) {
-                static_transfer st;
-                st.gain = cm.gain;
-                st.offset = cm.offset;
-                st.thresholds = ai->second.thresholds;
-                // A table per column: small guides keep a layer's tables in cache.
-                if (p.sigma_col_gain > 0.0 || p.sigma_col_offset > 0.0) st.max_guide_entries = std::size_t{1} << 12;
-                m_tables.emplace_back(fs, m, noisy, &st);
-                m_any_direct = m_any_direct || m_tables.back().direct();
-                it = made.emplace(id, static_cast<int>(m_tables.size() - 1)).first;
+                spec sp;
+                sp.st.gain = cm.gain;
+                sp.st.offset = cm.offset;
+                sp.st.thresholds = ai->second.thresholds;
+                sp.fs = fs;
+                sp.noisy = noisy;
+                specs.push_back(std::move(sp));
+                it = made.emplace(id, static_cast<int>(specs.size() - 1)).first;
             }
             m_index[col * static_cast<std::size_t>(m_q) + static_cast<std::size_t>(j)] = it->second;
         }
+    }
+    // The guide tables of a layer share a budget of 2^22 entries (16 MiB), between 2^12 and the
+    // default 2^20 per table: many tables (one per column or ADC) stay small enough for the
+    // caches; the codes never depend on it.
+    std::size_t guide = std::size_t{1} << 20;
+    while (guide > (std::size_t{1} << 12) && guide * specs.size() > (std::size_t{1} << 22)) guide >>= 1;
+    m_tables.reserve(specs.size());
+    for (spec& sp : specs) {
+        sp.st.max_guide_entries = guide;
+        m_tables.emplace_back(sp.fs, m, sp.noisy, &sp.st);
+        m_any_direct = m_any_direct || m_tables.back().direct();
     }
 }
 

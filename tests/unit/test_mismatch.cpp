@@ -452,10 +452,10 @@ TEST(mismatch, table_sampling_is_the_inverse_cdf_over_the_thresholds_whatever_th
     const conversion_table small(100, m, true, &st);
     ASSERT_FALSE(big.direct());
     ASSERT_LT(small.guide_bits(), big.guide_bits());
-    const boost::math::normal_distribution<double> unit;
+    // round(2^63 Phi(x)), from the lower tail for x <= 0 and the upper one above (as the table).
     const auto threshold = [&](double x) {
-        if (x <= 0.0) return static_cast<std::uint64_t>(std::llround(std::ldexp(boost::math::cdf(unit, x), 63)));
-        const double q = boost::math::cdf(boost::math::complement(unit, x));
+        if (x <= 0.0) return static_cast<std::uint64_t>(std::llround(std::ldexp(0.5 * std::erfc(-x / std::sqrt(2.0)), 63)));
+        const double q = 0.5 * std::erfc(x / std::sqrt(2.0));
         return conversion_table::u_end - static_cast<std::uint64_t>(std::llround(std::ldexp(q, 63)));
     };
     std::mt19937_64 g(17);
