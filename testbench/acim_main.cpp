@@ -138,6 +138,8 @@ int sc_main(int argc, char** argv) {
     jc.backend.macro.sigma_rand = 0.1;  // a sensible default macro: ASiM's W8A8/255/8-bit with 0.1 % noise
     jc.backend.threads = 2;
     jc.backend.seed = 1;
+    jc.backend.macro.adc_arch = acim::core::adc_architecture::sar;  // 64 SAR ADCs, 4:1 column mux
+    jc.backend.macro.adcs = 64;
     jc.backend.digital_layers = {0};  // ASiM keeps the first conv digital: 9 rows against a 255-row full scale
     std::string config_file;
     std::vector<std::string> overrides;

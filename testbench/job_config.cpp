@@ -73,6 +73,20 @@ std::vector<param> job_params(job_config& cfg) {
                  [&m] { return std::string(m.vote == core::vote_rule::mode_min ? "mode" : "median"); }});
     p.push_back(num("macro.gain_compression", "1/count", "current-domain gain compression alpha: c/(1+alpha c)", m.gain_compression));
     p.push_back(num("macro.cell_sigma", "% cell", "current-domain static cell variation", m.cell_sigma));
+    p.push_back({"macro.adc_arch", "ideal|sar|flash", "ADC architecture: timing and energy (SAR: one clock per bit), and its static-mismatch model (docs/models.md)",
+                 [&m](const std::string& v) {
+                     if (v == "ideal") m.adc_arch = core::adc_architecture::ideal;
+                     else if (v == "sar") m.adc_arch = core::adc_architecture::sar;
+                     else if (v == "flash") m.adc_arch = core::adc_architecture::flash;
+                     else bad("macro.adc_arch", v, "expected ideal, sar or flash");
+                 },
+                 [&m] { return std::string(core::to_string(m.adc_arch)); }});
+    p.push_back(num("macro.adcs", "ADCs", "ADCs per macro: column c converts on ADC c mod adcs (0: one per column); sets the column-mux latency and the mismatch sharing", m.adcs));
+    p.push_back(num("macro.sigma_col_gain", "%", "static column gain mismatch: v' = (1 + g_c) v + o_c, g_c ~ N(0, sigma)", m.sigma_col_gain));
+    p.push_back(num("macro.sigma_col_offset", "% FS", "static column offset mismatch o_c", m.sigma_col_offset));
+    p.push_back(num("macro.sigma_cmp_offset", "% FS", "static comparator offset per ADC (sar, flash)", m.sigma_cmp_offset));
+    p.push_back(num("macro.sigma_sar_cap", "% unit cap", "SAR unit-capacitor mismatch: bit b weighs 2^b (1 + eps_b), eps_b ~ N(0, sigma^2/2^b)", m.sigma_sar_cap));
+    p.push_back(num("macro.sigma_flash_th", "% FS", "flash per-comparator threshold spread", m.sigma_flash_th));
     p.push_back(flag("macro.cell_redraw", "redraw cell variation every call (ASiM) instead of freezing it per die", m.cell_redraw));
     p.push_back({"mapping.tiling", "dense|channel", "conv row tiling: dense rows, or ASiM's whole-channel groups",
                  [&b](const std::string& v) {
@@ -102,16 +116,7 @@ std::vector<param> job_params(job_config& cfg) {
     auto& h = cfg.hw;
     p.push_back(num("hw.rows", "rows", "SRAM rows (wordlines) per macro: the longest row chunk of a layer", h.rows));
     p.push_back(num("hw.cols", "columns", "SRAM columns (bitlines) per macro, a multiple of 8: outputs x WBIT per load", h.cols));
-    p.push_back(num("hw.adcs", "ADCs", "ADCs per macro; column c converts on ADC c mod adcs", h.adcs));
     p.push_back(num("hw.input_depth", "vectors", "input buffer depth D: vectors per START", h.input_depth));
-    p.push_back({"hw.adc_kind", "ideal|sar|flash", "ADC architecture (latency and energy)",
-                 [&cfg](const std::string& v) {
-                     if (v == "ideal") cfg.adc = sc::adc_kind::ideal;
-                     else if (v == "sar") cfg.adc = sc::adc_kind::sar;
-                     else if (v == "flash") cfg.adc = sc::adc_kind::flash;
-                     else bad("hw.adc_kind", v, "expected ideal, sar or flash");
-                 },
-                 [&cfg] { return std::string(sc::to_string(cfg.adc)); }});
     p.push_back({"hw.backend", "fused|frames", "macro compute: fused core engine, or the frame chain of sub-block modules",
                  [&h](const std::string& v) {
                      if (v == "fused") h.backend = sc::compute_backend::fused;

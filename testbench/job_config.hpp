@@ -22,8 +22,8 @@ enum class run_path {
 
 struct job_config {
     workloads::backend_config backend;
-    sc::macro_config hw;                 // every macro instance: geometry, timing, energy
-    sc::adc_kind adc = sc::adc_kind::sar;
+    sc::macro_config hw;                 // every macro instance: geometry, timing, energy (its
+                                         // ADC kind and count come from backend.macro.adc_arch/adcs)
     run_path path = run_path::tlm;
     std::size_t batch = 256;  // images per forward batch
     workloads::ptq_config ptq;  // post-training quantisation of float models (docs/ptq.md)

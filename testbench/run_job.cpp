@@ -159,6 +159,11 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     cfg.backend.macro = vp::acim_driver::register_values(cfg.backend.macro);
     cfg.backend.geometry = {cfg.hw.rows, cfg.hw.cols};
     cfg.hw.threads = cfg.backend.threads;
+    // One ADC setting for physics and cost: macro.adc_arch / macro.adcs (0 = one ADC per column).
+    const sc::adc_kind adc_kind = cfg.backend.macro.adc_arch == core::adc_architecture::sar     ? sc::adc_kind::sar
+                                  : cfg.backend.macro.adc_arch == core::adc_architecture::flash ? sc::adc_kind::flash
+                                                                                                : sc::adc_kind::ideal;
+    cfg.hw.adcs = cfg.backend.macro.adcs > 0 ? static_cast<std::uint32_t>(cfg.backend.macro.adcs) : cfg.hw.cols;
     cfg.hw.validate();
 
     const std::string model_path = opt.model.empty() ? std::string("cnn_w8a8.onnx (embedded)") : opt.model;
@@ -254,7 +259,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                     bases.push_back(plat.macro_base(m));
                     irqs.push_back(plat.macro_irq(m));
                 }
-                tlm_backend acim(net, cfg.backend, map, cfg.adc, cpu, bases, irqs);
+                tlm_backend acim(net, cfg.backend, map, adc_kind, cpu, bases, irqs);
                 evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, t);
                 stats = acim.stats();
                 costs = acim.costs();
@@ -286,6 +291,11 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                 "HCiM %d, vote %d x %d\n",
                 fs::path(model_path).filename().c_str(), n, m.row_parallelism, m.adc_bits, m.act_enc, m.sigma_rand,
                 m.sigma_nl, m.hybrid_levels, m.voting_levels, m.voting_samples);
+    if (m.mismatch())
+        std::printf("  mismatch   die %u, ADC %s x %d (0: one per column), column gain %g %%, offset %g %%, "
+                    "comparator %g %%, SAR cap %g %%, flash %g %% (docs/models.md)\n",
+                    static_cast<unsigned>(cfg.backend.die), core::to_string(m.adc_arch), m.adcs, m.sigma_col_gain,
+                    m.sigma_col_offset, m.sigma_cmp_offset, m.sigma_sar_cap, m.sigma_flash_th);
     if (ptq) {
         char pc[32] = "";
         if (cfg.ptq.method == calibration_method::percentile) std::snprintf(pc, sizeof pc, " %g %%", cfg.ptq.percentile);
@@ -327,7 +337,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     if (cfg.path == run_path::tlm) {
         std::printf("  hardware   %zu macro(s) %ux%u, %s ADC, %.3g GHz: %llu macro cycles, %.4g uJ (%.4g nJ/image), "
                     "%.3g TOPS/W, simulated %.4g ms (%.0f images/s), %llu STARTs, %llu weight loads (%llu reloads)\n",
-                    map.macros, cfg.hw.rows, cfg.hw.cols, sc::to_string(cfg.adc), 1e3 / static_cast<double>(cfg.hw.clock_period_ps),
+                    map.macros, cfg.hw.rows, cfg.hw.cols, sc::to_string(adc_kind), 1e3 / static_cast<double>(cfg.hw.clock_period_ps),
                     static_cast<unsigned long long>(total_cycles), static_cast<double>(total_energy_fj) * 1e-9,
                     static_cast<double>(total_energy_fj) * 1e-6 / static_cast<double>(n), tops_per_w(total_macs, total_energy_fj),
                     sim_seconds * 1e3, static_cast<double>(n) / sim_seconds, static_cast<unsigned long long>(total_starts),
@@ -382,7 +392,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
             r["hardware"] = {{"macros", map.macros},
                              {"macro_rows", cfg.hw.rows},
                              {"macro_cols", cfg.hw.cols},
-                             {"adc_kind", sc::to_string(cfg.adc)},
+                             {"adc_kind", sc::to_string(adc_kind)},
                              {"clock_period_ps", cfg.hw.clock_period_ps},
                              {"weight_stationary", map.stationary},
                              {"macro_cycles", total_cycles},

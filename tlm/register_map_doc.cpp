@@ -113,11 +113,16 @@ void layouts(std::ostream& os) {
           "exactly (OUT_DENOM = 2^ADC_BITS - 1). The numerators are the core's `mvm_engine::run` results bit for "
           "bit: every contribution sign * code * FS * 2^shift / L is a multiple of 1/L, so nothing is rounded. "
           "The buffer is written at DONE; bytes beyond BATCH * OUTPUTS * 8 keep their old contents.\n\n"
-          "**Fixed-point settings** — a register value n means: SIGMA_RAND, SIGMA_NL, CELL_SIGMA: the double "
+          "**Fixed-point settings** — a register value n means: SIGMA_RAND, SIGMA_NL, CELL_SIGMA, "
+          "COL_GAIN_SIGMA, COL_OFFSET_SIGMA, CMP_OFFSET_SIGMA, SAR_CAP_SIGMA, FLASH_TH_SIGMA: the double "
           "nearest to n * 1e-4 % (computed as n / 1e4); GAIN_COMP: the double nearest to n * 1e-6 per count (n / "
           "1e6). These are the values the core receives.\n\n"
           "**Noise keys** — the core's `stream_key` is {seed = SEED_HI:SEED_LO, die = DIE_ID, macro = MACRO_ID, "
-          "layer = LAYER_ID, column_base = COLUMN_BASE}; the first vector's global index is VECTOR_BASE_HI:LO.\n\n";
+          "layer = LAYER_ID, column_base = COLUMN_BASE}; the first vector's global index is VECTOR_BASE_HI:LO.\n\n"
+          "**Static mismatch** — the core also receives adc_arch = ADC_KIND and adcs = HW_ADCS. Mismatch is "
+          "frozen per (SEED, DIE_ID, MACRO_ID) and keyed by physical column COLUMN_BASE + o * WBIT + i and by "
+          "ADC (column mod HW_ADCS); with every *_SIGMA mismatch register at 0 the results are those of the "
+          "ideal ADC for all three ADC kinds ([models.md](models.md)).\n\n";
 }
 
 void summary(std::ostream& os) {

@@ -171,9 +171,10 @@ std::vector<register_info> build() {
     add_config(t, "ACT_ENC", reg::act_enc, 1, "act_enc", "bits",
                "Activation bits driven per cycle: 1 = bit-serial; e > 1 = bit-parallel with a 2^e-level "
                "DAC. 1..XBIT (1..XBIT-1 signed), at most 12.");
-    add_config(t, "ADC_KIND", reg::adc_kind, adc_kind_sar, "", "",
-               "ADC architecture, for latency and energy: 0 ideal (1 clock), 1 SAR (one clock per bit), "
-               "2 flash (1 clock). The transfer is the ideal ADC of SEMANTICS.md for all three.");
+    add_config(t, "ADC_KIND", reg::adc_kind, adc_kind_sar, "adc_arch", "",
+               "ADC architecture: 0 ideal (1 clock), 1 SAR (one clock per bit), 2 flash (1 clock). It sets "
+               "latency, energy and which static-mismatch models apply (docs/models.md); with every "
+               "*_SIGMA mismatch register at 0 the transfer is the ideal ADC of SEMANTICS.md for all three.");
     add_config(t, "ADC_BITS", reg::adc_bits, 8, "adc_bits", "bits", "ADC resolution: 1..16.");
     add_config(t, "ROW_PAR", reg::row_par, 255, "row_parallelism", "rows",
                "Row parallelism: rows summed per analog operation (ASiM nrow), the 1-bit full scale. "
@@ -223,6 +224,19 @@ std::vector<register_info> build() {
                "Row tiling: 0 dense (consecutive ROW_PAR-row tiles over ROWS_USED, the last one partial); "
                "1 the list TILE[0..TILE_COUNT-1].");
     add_config(t, "TILE_COUNT", reg::tile_count, 0, "", "tiles", "Entries of the tile list used: 1..64.");
+    add_config(t, "COL_GAIN_SIGMA", reg::col_gain_sigma, 0, "sigma_col_gain", "1e-4 %",
+               "Static column gain mismatch sigma, v' = (1 + g_c) v + o_c, frozen per (SEED, DIE_ID, MACRO_ID, "
+               "column): 10000 = 1 %.");
+    add_config(t, "COL_OFFSET_SIGMA", reg::col_offset_sigma, 0, "sigma_col_offset", "1e-4 % of full scale",
+               "Static column offset mismatch sigma o_c: 10000 = 1 %.");
+    add_config(t, "CMP_OFFSET_SIGMA", reg::cmp_offset_sigma, 0, "sigma_cmp_offset", "1e-4 % of full scale",
+               "Static comparator offset sigma per ADC (ADC_KIND SAR or flash; column c uses ADC c mod HW_ADCS): "
+               "10000 = 1 %.");
+    add_config(t, "SAR_CAP_SIGMA", reg::sar_cap_sigma, 0, "sigma_sar_cap", "1e-4 % of a unit capacitor",
+               "SAR unit-capacitor mismatch sigma (ADC_KIND SAR): bit b weighs 2^b (1 + eps_b), eps_b ~ "
+               "N(0, sigma^2 / 2^b): 10000 = 1 %.");
+    add_config(t, "FLASH_TH_SIGMA", reg::flash_th_sigma, 0, "sigma_flash_th", "1e-4 % of full scale",
+               "Flash per-comparator threshold spread sigma (ADC_KIND flash): 10000 = 1 %.");
     entry(t, "TILE", reg::tile, A::rw, G::configuration).count(reg::max_tiles).core("tiles")
         .desc("Row tile n: rows [BEGIN, END) summed by one analog operation. Tiles are sorted, "
               "non-overlapping, at most ROW_PAR rows, inside ROWS_USED; rows in no tile are skipped "

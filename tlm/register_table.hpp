@@ -119,7 +119,12 @@ inline constexpr std::uint32_t outputs = 0x164;
 inline constexpr std::uint32_t batch = 0x168;
 inline constexpr std::uint32_t tile_mode = 0x16C;
 inline constexpr std::uint32_t tile_count = 0x170;
-inline constexpr std::uint32_t tile_base = 0x174;
+inline constexpr std::uint32_t col_gain_sigma = 0x174;
+inline constexpr std::uint32_t col_offset_sigma = 0x178;
+inline constexpr std::uint32_t cmp_offset_sigma = 0x17C;
+inline constexpr std::uint32_t sar_cap_sigma = 0x180;
+inline constexpr std::uint32_t flash_th_sigma = 0x184;
+inline constexpr std::uint32_t tile_base = 0x188;
 inline constexpr std::uint32_t tile = 0x200;  // TILE[0..max_tiles-1]
 inline constexpr unsigned max_tiles = 64;
 
@@ -166,13 +171,13 @@ inline constexpr std::uint32_t tile_entry(std::uint32_t begin, std::uint32_t end
 
 // Fixed-point scales: register value = physical value / scale, read back as the double nearest
 // to value * scale (computed as value / (1 / scale), a correctly rounded division).
-inline constexpr double sigma_per_lsb_pct = 1e-4;     // SIGMA_RAND, SIGMA_NL, CELL_SIGMA: 1e-4 %
+inline constexpr double sigma_per_lsb_pct = 1e-4;     // SIGMA_RAND, SIGMA_NL, CELL_SIGMA, *_SIGMA mismatch: 1e-4 %
 inline constexpr double sigma_lsb_per_pct = 1e4;
 inline constexpr double gain_comp_per_lsb = 1e-6;     // GAIN_COMP: 1e-6 per count
 inline constexpr double gain_comp_lsb_per_unit = 1e6;
 
 inline constexpr std::uint32_t id_value = 0x4143494D;  // "ACIM"
-inline constexpr std::uint32_t version_value = 0x00010000;  // register map 1.0.0: major << 16 | minor << 8 | patch
+inline constexpr std::uint32_t version_value = 0x00010100;  // register map 1.1.0: major << 16 | minor << 8 | patch
 
 // ERROR_CODE values.
 enum class error_code : std::uint32_t {

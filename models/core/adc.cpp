@@ -56,18 +56,39 @@ std::uint64_t threshold(double x) {  // round(2^63 * Phi(x)), accurate in both t
     const double q = boost::math::cdf(boost::math::complement(unit, x));
     return conversion_table::u_end - static_cast<std::uint64_t>(std::llround(std::ldexp(q, 63)));
 }
+// The same in double precision through std::erfc: about 20 times cheaper than Boost's
+// long-double path and accurate to a few ulps in both tails. Mismatched tables (one per column or
+// ADC, so many more of them) use it; the tables of the unmismatched model keep threshold().
+std::uint64_t threshold_erfc(double x) {
+    constexpr double inv_sqrt2 = 0.70710678118654752440;
+    if (x <= 0.0) return static_cast<std::uint64_t>(std::llround(std::ldexp(0.5 * std::erfc(-x * inv_sqrt2), 63)));
+    const double q = 0.5 * std::erfc(x * inv_sqrt2);
+    return conversion_table::u_end - static_cast<std::uint64_t>(std::llround(std::ldexp(q, 63)));
+}
 }  // namespace
 
-conversion_table::conversion_table(std::int64_t fs, const adc_model& m, bool noisy) : m_fs(fs), m_model(m) {
+std::int32_t static_transfer::code(double x) const {
+    const std::vector<double>& e = *thresholds;
+    return static_cast<std::int32_t>(std::upper_bound(e.begin(), e.end(), x) - e.begin());
+}
+
+conversion_table::conversion_table(std::int64_t fs, const adc_model& m, bool noisy, const static_transfer* mm)
+    : m_fs(fs), m_model(m) {
     if (fs < 1) throw_parameter("full_scale", fs, "must be >= 1");
+    if (mm != nullptr) {
+        if (!mm->thresholds || mm->thresholds->size() != static_cast<std::size_t>(m.top))
+            throw_parameter("thresholds", mm->thresholds ? mm->thresholds->size() : 0, "a static transfer needs L thresholds");
+        m_mismatch = std::make_shared<const static_transfer>(*mm);
+    }
     m_ratio = static_cast<double>(m.top) / static_cast<double>(fs);
-    m_mult = m.top % fs == 0 ? m.top / fs : 0;
+    m_mult = m.top % fs == 0 && !mm ? m.top / fs : 0;
     const auto n = static_cast<std::size_t>(fs) + 1;
     m_codes.resize(n);
-    bool linear = m.alpha == 0.0;
+    bool linear = m.alpha == 0.0 && !mm;
     for (std::int64_t c = 0; c <= fs; ++c) {
         std::int64_t q = 0;
-        if (m.alpha == 0.0) q = ideal_code(c, fs, m.top);
+        if (mm) q = mm->code(std::clamp(mm->apply(analog_value(c)), 0.0, 1.0));
+        else if (m.alpha == 0.0) q = ideal_code(c, fs, m.top);
         else q = static_cast<std::int64_t>(std::nearbyint(analog_value(c) * static_cast<double>(m.top)));
         m_codes[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(q);
         linear = linear && q * fs == c * m.top;
@@ -85,8 +106,14 @@ conversion_table::conversion_table(std::int64_t fs, const adc_model& m, bool noi
         const double v = analog_value(static_cast<std::int64_t>(c));
         const double s = noise_sigma(v, m.sigma_rand, m.sigma_nl, m.nrow);
         m_sigma[c] = s;
-        lo[c] = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor((v - window_sigmas * s) * top)) - 1, 0, m.top);
-        hi[c] = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::ceil((v + window_sigmas * s) * top)) + 1, 0, m.top);
+        if (mm) {  // codes reachable from v' +- 10 sigma
+            const double vm = mm->apply(v);
+            lo[c] = std::clamp<std::int64_t>(mm->code(vm - window_sigmas * s) - 1, 0, m.top);
+            hi[c] = std::clamp<std::int64_t>(mm->code(vm + window_sigmas * s) + 1, 0, m.top);
+        } else {
+            lo[c] = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::floor((v - window_sigmas * s) * top)) - 1, 0, m.top);
+            hi[c] = std::clamp<std::int64_t>(static_cast<std::int64_t>(std::ceil((v + window_sigmas * s) * top)) + 1, 0, m.top);
+        }
         width = std::max(width, static_cast<std::size_t>(hi[c] - lo[c] + 1));
     }
     if (width > max_window || n * width > max_threshold_entries || m.top > 0xFFFF) {
@@ -100,7 +127,14 @@ conversion_table::conversion_table(std::int64_t fs, const adc_model& m, bool noi
         std::uint64_t* t = &m_thr[c * m_stride];
         std::uint64_t prev = 0;
         for (std::int64_t k = lo[c]; k < hi[c]; ++k) {  // T[hi] stays the sentinel
-            std::uint64_t tk = threshold(((static_cast<double>(k) + 0.5) / top - v) / m_sigma[c]);
+            std::uint64_t tk = 0;
+            if (mm) {
+                // P(code <= k) = P(clamp(x, 0, 1) < E_(k+1)), x ~ N(v', sigma^2).
+                const double e = (*mm->thresholds)[static_cast<std::size_t>(k)];
+                tk = e <= 0.0 ? 0 : e > 1.0 ? u_end : threshold_erfc((e - mm->apply(v)) / m_sigma[c]);
+            } else {
+                tk = threshold(((static_cast<double>(k) + 0.5) / top - v) / m_sigma[c]);
+            }
             tk = std::max(tk, prev);
             t[k - lo[c]] = prev = tk;
         }
@@ -116,7 +150,8 @@ conversion_table::conversion_table(std::int64_t fs, const adc_model& m, bool noi
     }
     if (m_fast_hi < m_fast_lo) m_fast_hi = m_fast_lo;  // empty fast range
     m_guide_bits = 8;
-    while (m_guide_bits > 0 && (n << m_guide_bits) > max_guide_entries) --m_guide_bits;
+    const std::size_t max_guide = mm && mm->max_guide_entries ? mm->max_guide_entries : max_guide_entries;
+    while (m_guide_bits > 0 && (n << m_guide_bits) > max_guide) --m_guide_bits;
     const std::size_t buckets = std::size_t{1} << m_guide_bits;
     const int shift = 63 - m_guide_bits;
     m_guide.resize(n * buckets);
@@ -141,7 +176,10 @@ double conversion_table::analog_value(std::int64_t c) const {
 std::int32_t conversion_table::sample(std::int64_t c, std::uint64_t u63) const {
     const auto ci = static_cast<std::size_t>(c);
     if (!m_noisy) return m_codes[ci];
-    if (m_direct) return sample_direct(analog_value(c), m_sigma[ci], m_model.top, u63);
+    if (m_direct) {
+        if (m_mismatch) return convert_value(analog_value(c), m_sigma[ci], u63);
+        return sample_direct(analog_value(c), m_sigma[ci], m_model.top, u63);
+    }
     if (u63 >= m_fast_lo && u63 < m_fast_hi) return m_codes[ci];
     const std::uint32_t g = m_guide[(ci << m_guide_bits) + (u63 >> (63 - m_guide_bits))];
     auto code = static_cast<std::int32_t>(g & 0xFFFFu);
@@ -154,6 +192,13 @@ std::int32_t conversion_table::sample(std::int64_t c, std::uint64_t u63) const {
         }
     }
     return code;
+}
+
+std::int32_t conversion_table::convert_value(double a, double sigma, std::uint64_t u63) const {
+    if (!m_mismatch) throw data_error("conversion_table::convert_value: not a mismatched table");
+    double x = m_mismatch->apply(a);
+    if (sigma > 0.0) x += sigma * gaussian_from_u63(u63);
+    return m_mismatch->code(std::clamp(x, 0.0, 1.0));
 }
 
 std::int32_t vote(std::int32_t* codes, int n, bool median) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace acim::core {
@@ -30,6 +31,24 @@ std::int32_t sample_direct(double v, double sigma, std::int64_t top, std::uint64
 // Lower inverse of Phi for a 63-bit uniform.
 double gaussian_from_u63(std::uint64_t u63);
 
+// A static (per-die) mismatch transfer, docs/models.md: the column's analog value becomes
+// v' = (1 + gain) v + offset, noise is added to v', the result is clamped to [0, 1], and the code
+// is the number of the ADC's effective decision thresholds E_1 <= ... <= E_L that it reaches
+// (x >= E_k). The ideal ADC has E_k = (k - 1/2) / L.
+struct static_transfer {
+    double gain = 0.0;    // g_c
+    double offset = 0.0;  // o_c, normalised units (fraction of full scale)
+    std::shared_ptr<const std::vector<double>> thresholds;  // E_1..E_L, sorted, normalised units
+    // Cap on the guide-table entries of a noisy table (0: the default). Layers with a table per
+    // column use small guides so that their tables stay in cache.
+    std::size_t max_guide_entries = 0;
+
+    // Code of a clamped analog value x in [0, 1].
+    std::int32_t code(double x) const;
+    // The column's value v' before noise and clamping.
+    double apply(double v) const { return (1.0 + gain) * v + offset; }
+};
+
 // Settings shared by every conversion table of one configuration.
 struct adc_model {
     std::int64_t top = 255;   // L
@@ -43,8 +62,9 @@ struct adc_model {
 class conversion_table {
 public:
     // noisy = false builds the noise-free transfer even when the model has noise (HCiM digital
-    // cycles in ASiM mode).
-    conversion_table(std::int64_t fs, const adc_model& m, bool noisy);
+    // cycles in ASiM mode). With a static transfer the table holds that column's mismatched
+    // transfer (same layout, same sampling: P(code <= k | c) = Phi((E_(k+1) - v'(c)) / sigma(c))).
+    conversion_table(std::int64_t fs, const adc_model& m, bool noisy, const static_transfer* mismatch = nullptr);
 
     std::int64_t full_scale() const { return m_fs; }
     std::int64_t top() const { return m_model.top; }
@@ -60,11 +80,15 @@ public:
     std::int32_t code(std::int64_t c) const { return m_codes[static_cast<std::size_t>(c)]; }
     // Noisy code of count c for a 63-bit uniform u (the deterministic code if not noisy).
     std::int32_t sample(std::int64_t c, std::uint64_t u63) const;
+    // Mismatched tables only: the code of a real analog value a in [0, 1] (cell variation), with
+    // noise sigma (0: noise-free) sampled directly from u63.
+    std::int32_t convert_value(double a, double sigma, std::uint64_t u63) const;
+    bool mismatched() const { return m_mismatch != nullptr; }
 
     // Raw layout for vectorised kernels.
     const std::int32_t* codes() const { return m_codes.data(); }
     // The noise-free code equals ideal_code(c, fs, L) (no gain compression): kernels may compute it.
-    bool arithmetic() const { return m_model.alpha == 0.0; }
+    bool arithmetic() const { return m_model.alpha == 0.0 && !m_mismatch; }
     std::int64_t code_mult() const { return m_mult; }  // L/fs when fs divides L, else 0
     double code_ratio() const { return m_ratio; }  // L/fs
     std::uint64_t fast_lo() const { return m_fast_lo; }
@@ -93,6 +117,7 @@ private:
     std::vector<std::uint64_t> m_thr;      // [count][rel]: T of code lo_c + rel
     std::uint64_t m_fast_lo = 0;           // u in [fast_lo, fast_hi): the noise-free code
     std::uint64_t m_fast_hi = 0;
+    std::shared_ptr<const static_transfer> m_mismatch;  // null: the ideal ADC of SEMANTICS §5
 };
 
 // Majority vote over n >= 1 codes (SEMANTICS §8.1): the smallest most frequent code, or the lower

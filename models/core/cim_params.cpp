@@ -31,6 +31,21 @@ void cim_params::validate() const {
     check_sigma("sigma_nl", sigma_nl);
     check_sigma("gain_compression", gain_compression);
     check_sigma("cell_sigma", cell_sigma);
+    check_sigma("sigma_col_gain", sigma_col_gain);
+    check_sigma("sigma_col_offset", sigma_col_offset);
+    check_sigma("sigma_cmp_offset", sigma_cmp_offset);
+    check_sigma("sigma_sar_cap", sigma_sar_cap);
+    check_sigma("sigma_flash_th", sigma_flash_th);
+    if (adc_arch != adc_architecture::ideal && adc_arch != adc_architecture::sar && adc_arch != adc_architecture::flash)
+        throw_parameter("adc_arch", static_cast<int>(adc_arch), "must be ideal (0), sar (1) or flash (2)");
+    check_range("adcs", adcs, 0, 1 << 24);
+    // A converter mismatch the configured architecture does not have would be silently ignored.
+    if (sigma_sar_cap > 0.0 && adc_arch != adc_architecture::sar)
+        throw_parameter("sigma_sar_cap", sigma_sar_cap, "capacitor mismatch needs adc_arch = sar");
+    if (sigma_flash_th > 0.0 && adc_arch != adc_architecture::flash)
+        throw_parameter("sigma_flash_th", sigma_flash_th, "threshold spread needs adc_arch = flash");
+    if (sigma_cmp_offset > 0.0 && adc_arch == adc_architecture::ideal)
+        throw_parameter("sigma_cmp_offset", sigma_cmp_offset, "the ideal ADC has no comparator (use sar or flash)");
 
     if (weight_bit_parallel) {
         if (adc_bits < 2) throw_parameter("adc_bits", adc_bits, "a signed ADC needs at least 2 bits");
@@ -45,6 +60,14 @@ void cim_params::validate() const {
                             "not available with weight_bit_parallel");
         if (cell_sigma != 0.0)
             throw_parameter("cell_sigma", cell_sigma, "not available with weight_bit_parallel");
+        if (mismatch()) {
+            const char* f = sigma_col_gain > 0.0     ? "sigma_col_gain"
+                            : sigma_col_offset > 0.0 ? "sigma_col_offset"
+                            : sigma_cmp_offset > 0.0 ? "sigma_cmp_offset"
+                            : sigma_sar_cap > 0.0    ? "sigma_sar_cap"
+                                                     : "sigma_flash_th";
+            throw_parameter(f, "> 0", "static mismatch is not modelled for the signed weight_bit_parallel ADC");
+        }
         return;
     }
     const int q = signed_act ? (xbit - 1 + act_enc - 1) / act_enc + 1 : (xbit + act_enc - 1) / act_enc;
@@ -67,8 +90,20 @@ std::string cim_params::describe() const {
        << " S=" << voting_samples << (vote == vote_rule::mode_min ? "(mode)" : "(median)")
        << " sr=" << sigma_rand << "% snl=" << sigma_nl << "% alpha=" << gain_compression
        << " cell=" << cell_sigma << "%" << (cell_redraw ? "(redraw)" : "")
-       << (weight_bit_parallel ? " weight-bp" : "");
+       << (weight_bit_parallel ? " weight-bp" : "") << " adc_arch=" << to_string(adc_arch);
+    if (mismatch())
+        os << " mismatch(adcs=" << adcs << " gain=" << sigma_col_gain << "% off=" << sigma_col_offset
+           << "% cmp=" << sigma_cmp_offset << "% cap=" << sigma_sar_cap << "% th=" << sigma_flash_th << "%)";
     return os.str();
+}
+
+const char* to_string(adc_architecture a) {
+    switch (a) {
+    case adc_architecture::ideal: return "ideal";
+    case adc_architecture::sar: return "sar";
+    case adc_architecture::flash: return "flash";
+    }
+    return "?";
 }
 
 const char* to_string(cycle_kind k) {

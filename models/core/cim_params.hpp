@@ -23,6 +23,15 @@ enum class vote_rule {
     median,    // lower median of the S codes
 };
 
+// ADC architecture, for the static-mismatch models (docs/models.md). With every mismatch sigma
+// at 0 all three have the ideal transfer rhe(clamp(v, 0, 1) * L) of SEMANTICS.md §5.
+enum class adc_architecture : std::uint8_t {
+    ideal = 0,  // no converter mismatch (column gain/offset still apply)
+    sar = 1,    // binary search over a binary-weighted capacitor DAC: capacitor DNL, comparator offset
+    flash = 2,  // L comparators against a reference ladder: threshold spread, shared offset
+};
+const char* to_string(adc_architecture a);
+
 struct cim_params {
     int wbit = 8;                 // weight bits (two's complement, MSB negative)
     int xbit = 8;                 // activation bits
@@ -42,9 +51,25 @@ struct cim_params {
     bool cell_redraw = false;     // ASiM: redraw cell variation every call (default: frozen per die)
     bool weight_bit_parallel = false;  // one signed conversion of the exact tile dot product
 
+    // Static mismatch, frozen per (seed, die, macro) and keyed by physical column / ADC
+    // (docs/models.md). All 0 = off: ASiM's behaviour, bit-identical to the model without them.
+    adc_architecture adc_arch = adc_architecture::ideal;
+    int adcs = 0;                   // ADCs sharing the columns: column c converts on ADC c mod adcs (0: one per column)
+    double sigma_col_gain = 0.0;    // column gain error, % : v' = (1 + g_c) v + o_c
+    double sigma_col_offset = 0.0;  // column offset, % of full scale
+    double sigma_cmp_offset = 0.0;  // comparator offset per ADC (SAR, flash), % of full scale
+    double sigma_sar_cap = 0.0;     // SAR unit-capacitor mismatch, % of one unit capacitor
+    double sigma_flash_th = 0.0;    // flash per-comparator threshold spread, % of full scale
+
     // Throws parameter_error naming the first invalid field.
     void validate() const;
     std::string describe() const;
+
+    // Any static mismatch configured.
+    bool mismatch() const {
+        return sigma_col_gain > 0.0 || sigma_col_offset > 0.0 || sigma_cmp_offset > 0.0 || sigma_sar_cap > 0.0 ||
+               sigma_flash_th > 0.0;
+    }
 
     // Derived quantities.
     std::int64_t adc_top() const { return (std::int64_t{1} << adc_bits) - 1; }               // L

@@ -62,6 +62,8 @@ struct mvm_engine::impl {
     std::size_t delta_rows = 0;
     bool delta_valid = false;
     stream_key delta_key;
+    // Static mismatch tables, cached per (seed, die, macro, column_base).
+    std::unique_ptr<mismatch_tables> mm;
 };
 
 namespace {
@@ -107,7 +109,7 @@ void prepare_cycles(prepared& pr) {
                 const conversion_table& tab = pr.tables[t];
                 c.adc = true;
                 c.noisy = tab.noisy();
-                if (!tab.linear() || p.cell_sigma > 0.0) {
+                if (!tab.linear() || p.cell_sigma > 0.0 || p.mismatch()) {
                     c.table = static_cast<int>(t);
                     auto s = std::find(pr.acc_scale.begin() + 1, pr.acc_scale.end(), a.fs);
                     if (s == pr.acc_scale.end()) s = pr.acc_scale.insert(pr.acc_scale.end(), a.fs);
@@ -210,6 +212,7 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
     if (p.weight_bit_parallel || p.cell_sigma > 0.0) pr.wcodes.assign(w, w + outputs * rows);
     else pr.wcodes.clear();
     m->delta_valid = false;
+    m->mm.reset();
     m->loaded = true;
 }
 
@@ -397,17 +400,21 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                                     code = cy.kind == cycle_kind::digital ? cnt_ideal : cnt_ideal * pr.top / cy.fs;
                                     acc[0] += cy.sign * (cnt_ideal << cy.shift);
                                 } else {
-                                    const conversion_table& tab = pr.tables[static_cast<std::size_t>(cy.table)];
+                                    const conversion_table& tab =
+                                        c.mm ? c.mm->table(col, j) : pr.tables[static_cast<std::size_t>(cy.table)];
                                     const int ns = cy.kind == cycle_kind::voted ? S : 1;
                                     if (c.delta) {
                                         // Real-valued count: sample the transfer directly.
                                         const double creal = static_cast<double>(cnt_ideal) + dsum;
                                         const double a = std::clamp(compress(creal, p.gain_compression) / static_cast<double>(cy.fs), 0.0, 1.0);
                                         const double sg = cy.noisy ? noise_sigma(a, p.sigma_rand, p.sigma_nl, p.row_parallelism) : 0.0;
-                                        for (int s = 0; s < ns; ++s)
+                                        for (int s = 0; s < ns; ++s) {
+                                            const std::uint64_t u = sg > 0.0 ? draw63(keys[key_at + static_cast<std::size_t>(s)], gv) : 0;
                                             samples[static_cast<std::size_t>(s)] =
-                                                sg > 0.0 ? sample_direct(a, sg, pr.top, draw63(keys[key_at + static_cast<std::size_t>(s)], gv))
-                                                         : static_cast<std::int32_t>(std::nearbyint(a * top));
+                                                c.mm       ? tab.convert_value(a, sg, u)
+                                                : sg > 0.0 ? sample_direct(a, sg, pr.top, u)
+                                                           : static_cast<std::int32_t>(std::nearbyint(a * top));
+                                        }
                                     } else {
                                         for (int s = 0; s < ns; ++s)
                                             samples[static_cast<std::size_t>(s)] =
@@ -467,8 +474,13 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
         c.delta = m->delta.data();
         c.delta_rows = m->delta_rows;
     }
+    if (pr.params.mismatch()) {
+        if (!m->mm || !m->mm->matches(key))
+            m->mm = std::make_unique<mismatch_tables>(pr.params, pr.outputs * static_cast<std::size_t>(pr.P), key, true, true);
+        c.mm = m->mm.get();
+    }
 
-    const bool use_avx = m->avx512 && sink == nullptr;
+    const bool use_avx = m->avx512 && sink == nullptr && !(c.mm && c.mm->any_direct());
     const int nthreads = sink ? 1 : m->pool.size();
     struct alignas(64) padded_counters {  // one cache line each: no false sharing between workers
         engine_counters c;

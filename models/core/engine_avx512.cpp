@@ -96,6 +96,8 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     std::uint64_t* const u0 = slow.size() > 0 ? slow[0].u.data() : nullptr;
     std::uint64_t* const u1 = slow.size() > 1 ? slow[1].u.data() : nullptr;
     std::uint64_t* const u2 = slow.size() > 2 ? slow[2].u.data() : nullptr;
+    // Static mismatch: the table of each cycle of the current output (its column's own table).
+    std::vector<const conversion_table*> tabs(ncyc, nullptr);
     alignas(64) std::array<std::int64_t, lanes> lane_tmp{};
     alignas(64) std::array<std::uint64_t, lanes> vg_tmp{};
     std::uint64_t saturations = 0;
@@ -105,6 +107,13 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
         for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
             for (std::size_t o = 0; o < pr.outputs; ++o) {
                 if (pr.any_noisy) fill_keys(c, n, o, keys);
+                if (c.mm) {
+                    for (std::size_t k = 0; k < ncyc; ++k) {
+                        const int i = static_cast<int>(k) / pr.Q, j = static_cast<int>(k) % pr.Q;
+                        tabs[k] = pr.cycles[k].table < 0 ? nullptr
+                                                         : &c.mm->table(o * static_cast<std::size_t>(pr.P) + static_cast<std::size_t>(i), j);
+                    }
+                }
                 const std::uint64_t* wo = pr.wplane(n, o, 0);
                 for (std::size_t b = cb; b < ce; ++b) {
                     const std::size_t nvalid = std::min(lanes, c.vectors - b * lanes);
@@ -133,7 +142,7 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                             const __m512i count = _mm512_load_si512(counts + k * lanes);
                             __m512i val = count;
                             if (cy.table >= 0) {
-                                const conversion_table& tab = pr.tables[static_cast<std::size_t>(cy.table)];
+                                const conversion_table& tab = c.mm ? *tabs[k] : pr.tables[static_cast<std::size_t>(cy.table)];
                                 const std::size_t key_at = k * static_cast<std::size_t>(S);
                                 if (cy.kind == cycle_kind::voted && S > 1 && cy.noisy) {
                                     for (std::size_t l = 0; l < lanes; ++l) {
@@ -149,8 +158,21 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                     }
                                     val = _mm512_load_si512(lane_tmp.data());
                                 } else {
-                                    val = base_code_v(tab, count);
-                                    if (cy.noisy) {
+                                    if (cy.noisy && c.mm) {
+                                        // Per-column tables: sample the slow lanes right here. A
+                                        // mismatched table's fast range is often narrow (some
+                                        // count sits near a threshold): then the guide lookup of
+                                        // every lane replaces the noise-free gather.
+                                        const __m512i u = u63v(keys[key_at], vg);
+                                        if (tab.fast_hi() - tab.fast_lo() < (std::uint64_t{1} << 62)) {
+                                            val = sample_v(tab, count, u, zero, valid);
+                                        } else {
+                                            val = base_code_v(tab, count);
+                                            const __mmask8 m = slow_lanes(tab, u) & valid;
+                                            if (m) val = sample_v(tab, count, u, val, m);
+                                        }
+                                    } else if (cy.noisy) {
+                                        val = base_code_v(tab, count);
                                         _mm512_store_si512(codes + k * lanes, val);
                                         const __m512i u = u63v(keys[key_at], vg);
                                         const __mmask8 m = slow_lanes(tab, u);
@@ -160,6 +182,8 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                         case 1: push_slow(w1, u1, n1, m, at, u); break;
                                         default: push_slow(w2, u2, n2, m, at, u); break;
                                         }
+                                    } else {
+                                        val = base_code_v(tab, count);
                                     }
                                 }
                                 sat = _mm512_mask_add_epi64(sat, rail_mask(val, count, top1, cy.fs) & valid, sat, one);

@@ -3,6 +3,7 @@
 
 #include "adc.hpp"
 #include "engine.hpp"
+#include "mismatch.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -36,7 +37,7 @@ struct prepared {
     std::vector<std::int64_t> acc_scale;        // [acc]
     std::int64_t top = 0;                       // L
     bool any_noisy = false;
-    bool needs_scalar = false;  // cell variation, weight-bp, or direct-sampled tables
+    bool needs_scalar = false;  // cell variation, weight-bp, static mismatch, or direct-sampled tables
 
     std::size_t outputs = 0, rows = 0, words = 0;  // words: 64-bit words per tile plane
     std::vector<row_tile> tiles;
@@ -62,6 +63,7 @@ struct run_ctx {
     std::uint32_t tile_base = 0;
     const double* delta = nullptr;           // cell variation [column][tile row], or null
     std::size_t delta_rows = 0;
+    const mismatch_tables* mm = nullptr;     // static mismatch: per-column tables, or null
     std::int64_t* out = nullptr;             // [vectors][outputs]
 
     const std::uint64_t* xblock(std::size_t n, std::size_t b) const {

@@ -26,10 +26,11 @@ adc_model model_of(const cim_params& p) {
 
 // Real-valued (cell-variation) count through the ADC transfer, exactly as mvm_engine's portable kernel.
 std::int32_t convert_real(const cim_params& p, std::int64_t fs, std::int64_t top, bool noisy, std::int32_t count,
-                          double cell, std::uint64_t key, std::uint64_t gv) {
+                          double cell, std::uint64_t key, std::uint64_t gv, const conversion_table* mm) {
     const double creal = static_cast<double>(count) + cell;
     const double a = std::clamp(compress(creal, p.gain_compression) / static_cast<double>(fs), 0.0, 1.0);
     const double sg = noisy ? noise_sigma(a, p.sigma_rand, p.sigma_nl, p.row_parallelism) : 0.0;
+    if (mm != nullptr) return mm->convert_value(a, sg, sg > 0.0 ? draw63(key, gv) : 0);
     return sg > 0.0 ? sample_direct(a, sg, top, draw63(key, gv))
                     : static_cast<std::int32_t>(std::nearbyint(a * static_cast<double>(top)));
 }
@@ -275,14 +276,21 @@ std::int32_t adc_core::sample_code(const frame_id& id, const frame_data& f, std:
         throw_parameter("column", column, "is not converted by the ADC bank in cycle " + to_text(j));
     const int ns = cy.kind == cycle_kind::voted ? p.voting_samples : 1;
     if (sample < 0 || sample >= ns) throw_parameter("sample", sample, "no such ADC sample");
-    const conversion_table& tab = *m_tables[static_cast<std::size_t>(j)];
+    // With static mismatch the column converts through its own table (docs/models.md).
+    const conversion_table* mt = p.mismatch() ? table(column, j) : nullptr;
+    const conversion_table& tab = mt != nullptr ? *mt : *m_tables[static_cast<std::size_t>(j)];
     const std::int32_t count = f.count(v, column);
     const std::uint64_t gv = id.first_vector + v;
     const bool noisy = tab.noisy();
-    const std::uint64_t key = noisy ? detail::cycle_key(m_temporal, id.tile, m_column_base + column, j, sample) : 0;
+    const std::uint64_t key = noisy ? detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + column, j, sample) : 0;
     if (p.cell_sigma > 0.0)
-        return convert_real(p, tab.full_scale(), pl.denominator(), noisy, count, f.cell[column * f.stride + v], key, gv);
+        return convert_real(p, tab.full_scale(), pl.denominator(), noisy, count, f.cell[column * f.stride + v], key, gv, mt);
     return noisy ? tab.sample(count, draw63(key, gv)) : tab.code(count);
+}
+
+const conversion_table* adc_core::table(std::size_t column, int j) const {
+    if (m_plan->params().mismatch()) return m_mm ? m_mm->find(column, j) : nullptr;
+    return table(j);
 }
 
 void adc_core::set_key(const stream_key& key) {
@@ -290,6 +298,9 @@ void adc_core::set_key(const stream_key& key) {
     m_temporal = detail::temporal_base(key);
     m_column_base = key.column_base;
     m_tile_base = key.tile_base;
+    const frame_plan& pl = *m_plan;
+    if (pl.params().mismatch() && (!m_mm || !m_mm->matches(key)))
+        m_mm = std::make_unique<mismatch_tables>(pl.params(), pl.columns(), key, true, false);
 }
 
 void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) const {
@@ -308,7 +319,10 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
     const std::int64_t fs = tab.full_scale();
     const bool noisy = tab.noisy();
     // A lossless noise-free ADC with FS = L gives code = count: the codes are the counts.
-    const bool identity = tab.linear() && tab.code_mult() == 1 && !cell;
+    // Static mismatch: every column converts through its own table (docs/models.md).
+    const bool mismatch = p.mismatch();
+    const bool identity = tab.linear() && tab.code_mult() == 1 && !cell && !mismatch;
+    if (mismatch && !m_mm) throw data_error("adc_core::convert: set_key() was not called (static mismatch)");
     std::uint64_t saturations = 0;
     std::vector<std::uint64_t> keys;
     std::vector<std::int32_t> samples;
@@ -322,7 +336,18 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
                 }
             continue;
         }
-        if (pl.avx512() && ns == 1 && !cell && !tab.direct()) {
+        if (pl.avx512() && ns == 1 && !cell && mismatch && !m_mm->any_direct()) {
+            // Each column through its own table.
+            for (const int i : pl.bits(j, kind))
+                for (std::size_t o = 0; o < outputs; ++o) {
+                    const std::size_t col = o * P + static_cast<std::size_t>(i);
+                    f.code_rows[col] = f.code_row(col);
+                    const std::uint64_t key = noisy ? detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, 0) : 0;
+                    saturations += detail::frame_convert_avx512(m_mm->table(col, j), &col, &key, 1, id, f);
+                }
+            continue;
+        }
+        if (pl.avx512() && ns == 1 && !cell && !tab.direct() && !mismatch) {
             m_cols.clear();
             m_keys.clear();
             for (const int i : pl.bits(j, kind))
@@ -348,13 +373,15 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
                 const double* csum = cell ? f.cell.data() + col * f.stride : nullptr;
                 std::int32_t* code = f.code_row(col);
                 f.code_rows[col] = code;
+                const conversion_table* mt = mismatch ? &m_mm->table(col, j) : nullptr;
+                const conversion_table& ct = mt ? *mt : tab;
                 for (std::size_t v = 0; v < nv; ++v) {
                     const std::uint64_t gv = id.first_vector + v;
                     for (int s = 0; s < ns; ++s) {
                         const auto si = static_cast<std::size_t>(s);
-                        samples[si] = csum != nullptr ? convert_real(p, fs, top, noisy, count[v], csum[v], keys[si], gv)
-                                      : noisy         ? tab.sample(count[v], draw63(keys[si], gv))
-                                                      : tab.code(count[v]);
+                        samples[si] = csum != nullptr ? convert_real(p, fs, top, noisy, count[v], csum[v], keys[si], gv, mt)
+                                      : noisy         ? ct.sample(count[v], draw63(keys[si], gv))
+                                                      : ct.code(count[v]);
                     }
                     const std::int32_t q = ns == 1 ? samples[0] : vote(samples.data(), ns, median);
                     saturations += detail::saturated(q, top, count[v], fs);
@@ -383,6 +410,14 @@ digital_core::digital_core(std::shared_ptr<const frame_plan> plan) : m_plan(std:
             m_tables[static_cast<std::size_t>(j)] = std::make_unique<conversion_table>(pl.plan().act(j).fs, m, false);
 }
 
+void digital_core::set_key(const stream_key& key) {
+    const frame_plan& pl = *m_plan;
+    const cim_params& p = pl.params();
+    if (!p.mismatch() || p.digital != digital_mode::adc) return;
+    pl.check_key(key);
+    if (!m_mm || !m_mm->matches(key)) m_mm = std::make_unique<mismatch_tables>(p, pl.columns(), key, false, true);
+}
+
 void digital_core::compute(const frame_id& id, frame_data& f, engine_counters& cnt) const {
     const frame_plan& pl = *m_plan;
     const cim_params& p = pl.params();
@@ -407,9 +442,12 @@ void digital_core::compute(const frame_id& id, frame_data& f, engine_counters& c
             f.code_rows[col] = code;
             const std::int64_t fs = tab->full_scale();
             const double* csum = cell ? f.cell.data() + col * f.stride : nullptr;
+            if (p.mismatch() && !m_mm) throw data_error("digital_core::compute: set_key() was not called (static mismatch)");
+            const conversion_table* mt = m_mm ? &m_mm->table(col, j) : nullptr;
+            const conversion_table& ct = mt ? *mt : *tab;
             for (std::size_t v = 0; v < nv; ++v) {
                 const std::int32_t q =
-                    csum != nullptr ? convert_real(p, fs, top, false, count[v], csum[v], 0, 0) : tab->code(count[v]);
+                    csum != nullptr ? convert_real(p, fs, top, false, count[v], csum[v], 0, 0, mt) : ct.code(count[v]);
                 saturations += detail::saturated(q, top, count[v], fs);
                 code[v] = q;
             }
@@ -525,6 +563,7 @@ void frame_pipeline::run(const std::int32_t* x, std::size_t vectors, std::uint64
     pl.check_inputs(x, vectors);
     m_adc.set_key(key);
     m_array.set_key(key);
+    m_digital.set_key(key);
     m_sequencer.begin(vectors, first_vector);
     frame_step s;
     while (m_sequencer.next(s)) {

@@ -22,6 +22,7 @@
 #include "cim_params.hpp"
 #include "engine.hpp"
 #include "layer.hpp"
+#include "mismatch.hpp"
 #include "rng.hpp"
 
 #include <cstddef>
@@ -197,10 +198,13 @@ private:
 class adc_core {
 public:
     explicit adc_core(std::shared_ptr<const frame_plan> plan);
-    // Noise keys of this run (check_key applies).
+    // Noise keys of this run (check_key applies); with static mismatch also the per-column
+    // tables of this (seed, die, macro, column_base).
     void set_key(const stream_key& key);
     void convert(const frame_id& id, frame_data& f, engine_counters& cnt) const;
     const conversion_table* table(int j) const;  // the noisy table of cycle j, null if none
+    // The table column `column` converts cycle j with: its mismatched table, or table(j).
+    const conversion_table* table(std::size_t column, int j) const;
 
     // One conversion at a time, for observers (trace mode); the frame holds the array's counts
     // and cell sums of the cycle. The pre-noise analog value that column `column` of vector v
@@ -216,6 +220,7 @@ public:
 private:
     std::shared_ptr<const frame_plan> m_plan;
     std::vector<std::unique_ptr<conversion_table>> m_tables;  // [j]
+    std::unique_ptr<mismatch_tables> m_mm;                    // static mismatch, or null
     std::uint64_t m_temporal = 0;
     std::uint32_t m_column_base = 0;
     std::uint64_t m_tile_base = 0;
@@ -228,11 +233,14 @@ private:
 class digital_core {
 public:
     explicit digital_core(std::shared_ptr<const frame_plan> plan);
+    // Static mismatch of the ADC transfer in digital_mode::adc (no-op otherwise).
+    void set_key(const stream_key& key);
     void compute(const frame_id& id, frame_data& f, engine_counters& cnt) const;
 
 private:
     std::shared_ptr<const frame_plan> m_plan;
     std::vector<std::unique_ptr<conversion_table>> m_tables;  // [j], digital_mode::adc only
+    std::unique_ptr<mismatch_tables> m_mm;                    // digital_mode::adc with mismatch
 };
 
 // The shift-add backend: acc[v][o] += code * sign * (FS or L) * 2^shift, exact numerators over L.

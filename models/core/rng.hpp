@@ -30,6 +30,7 @@ enum class stream_kind : std::uint64_t {
     temporal = 0x7e3b,      // per-conversion noise
     cell_variation = 0xce11,
     full_bp = 0xfb00,       // weight-full-bit-parallel conversion noise
+    mismatch = 0x5a71,      // static column and ADC mismatch (frozen per die)
 };
 
 // Identifies the physical instance and layer a computation belongs to.

@@ -474,8 +474,15 @@ void acim_macro::prepare_run(mvm_job& job, adc_kind& kind) {
     p.sigma_nl = value(regmap::reg::sigma_nl) / regmap::sigma_lsb_per_pct;
     p.gain_compression = value(regmap::reg::gain_comp) / regmap::gain_comp_lsb_per_unit;
     p.cell_sigma = value(regmap::reg::cell_sigma) / regmap::sigma_lsb_per_pct;
-    p.validate();  // parameter_error names the field; start() maps it to its register
     kind = static_cast<adc_kind>(value(regmap::reg::adc_kind));
+    p.adc_arch = static_cast<core::adc_architecture>(value(regmap::reg::adc_kind));  // same encoding
+    p.adcs = static_cast<int>(m_cfg.adcs);
+    p.sigma_col_gain = value(regmap::reg::col_gain_sigma) / regmap::sigma_lsb_per_pct;
+    p.sigma_col_offset = value(regmap::reg::col_offset_sigma) / regmap::sigma_lsb_per_pct;
+    p.sigma_cmp_offset = value(regmap::reg::cmp_offset_sigma) / regmap::sigma_lsb_per_pct;
+    p.sigma_sar_cap = value(regmap::reg::sar_cap_sigma) / regmap::sigma_lsb_per_pct;
+    p.sigma_flash_th = value(regmap::reg::flash_th_sigma) / regmap::sigma_lsb_per_pct;
+    p.validate();  // parameter_error names the field; start() maps it to its register
 
     const std::uint32_t rows = value(regmap::reg::rows_used);
     if (rows < 1 || rows > m_cfg.rows)

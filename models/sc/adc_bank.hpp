@@ -2,8 +2,9 @@
 // flash: one clock; the ideal ADC of SEMANTICS.md: one clock) serve the columns, column c on ADC
 // c mod adcs, one conversion after another, so the busiest converter sets a cycle's pace. Each
 // analog column is converted once; each voted column S times, and the bank keeps the majority
-// code. Noise comes from the per-count conversion tables and the keyed random streams of the
-// core, so the codes equal mvm_engine's bit for bit.
+// code. Noise and static mismatch (per-column tables: column gain/offset, the thresholds of the
+// column's ADC) come from the core's conversion tables and keyed random streams, so the codes
+// equal mvm_engine's bit for bit.
 //
 // Energy events (stats().events): ADC conversions (S per voted column).
 #pragma once
@@ -24,7 +25,9 @@ public:
 
     // A new layer (its conversion tables are built here).
     void configure(std::shared_ptr<const core::frame_plan> plan);
-    // ADC architecture of the run (ADC_KIND): it sets the conversion time, not the codes.
+    // ADC architecture of the run (ADC_KIND): it sets the conversion time here; the codes follow
+    // it through the core parameters (core::cim_params::adc_arch: which static-mismatch models
+    // apply, docs/models.md), identical to the ideal ADC while every mismatch sigma is 0.
     void set_kind(adc_kind kind) { m_kind = kind; }
     void set_key(const core::stream_key& key) { m_core->set_key(key); }
     adc_kind converter() const { return m_kind; }

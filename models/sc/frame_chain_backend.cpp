@@ -79,6 +79,7 @@ void frame_chain_backend::compute(const mvm_job& job, mvm_result& out) {
     if (!job.inputs_checked) m_plan->check_inputs(job.inputs, job.vectors);
     m_adc->set_key(job.key);
     m_array->set_key(job.key);
+    m_digital->set_key(job.key);
     set_timing(job);
     m_adc->reset_counters();
     m_wordline->reset_active_rows();

@@ -24,6 +24,8 @@ public:
     hcim_digital_unit(const sc_core::sc_module_name& name, const macro_config& cfg);
 
     void configure(std::shared_ptr<const core::frame_plan> plan);
+    // Static mismatch of the ADC transfer in DIGITAL_MODE adc.
+    void set_key(const core::stream_key& key) { m_core->set_key(key); }
     const core::digital_core* core() const { return m_core.get(); }
     const core::engine_counters& counters() const { return m_counters; }
     void reset_counters() { m_counters = {}; }

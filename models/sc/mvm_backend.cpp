@@ -8,7 +8,10 @@ bool same_params(const core::cim_params& a, const core::cim_params& b) {
            a.digital == b.digital && a.voting_levels == b.voting_levels && a.voting_samples == b.voting_samples &&
            a.vote == b.vote && a.sigma_rand == b.sigma_rand && a.sigma_nl == b.sigma_nl &&
            a.gain_compression == b.gain_compression && a.cell_sigma == b.cell_sigma &&
-           a.cell_redraw == b.cell_redraw && a.weight_bit_parallel == b.weight_bit_parallel;
+           a.cell_redraw == b.cell_redraw && a.weight_bit_parallel == b.weight_bit_parallel &&
+           a.adc_arch == b.adc_arch && a.adcs == b.adcs && a.sigma_col_gain == b.sigma_col_gain &&
+           a.sigma_col_offset == b.sigma_col_offset && a.sigma_cmp_offset == b.sigma_cmp_offset &&
+           a.sigma_sar_cap == b.sigma_sar_cap && a.sigma_flash_th == b.sigma_flash_th;
 }
 
 engine_backend::engine_backend(core::engine_options opt) : m_opt(opt) {}

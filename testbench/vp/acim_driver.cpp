@@ -83,6 +83,14 @@ core::cim_params acim_driver::register_values(const core::cim_params& p) {
     q.gain_compression = fixed_point(p.gain_compression, regmap::gain_comp_lsb_per_unit, "gain_compression") /
                          regmap::gain_comp_lsb_per_unit;
     q.cell_sigma = fixed_point(p.cell_sigma, regmap::sigma_lsb_per_pct, "cell_sigma") / regmap::sigma_lsb_per_pct;
+    const auto pct = [](double v, const char* name) {
+        return fixed_point(v, regmap::sigma_lsb_per_pct, name) / regmap::sigma_lsb_per_pct;
+    };
+    q.sigma_col_gain = pct(p.sigma_col_gain, "sigma_col_gain");
+    q.sigma_col_offset = pct(p.sigma_col_offset, "sigma_col_offset");
+    q.sigma_cmp_offset = pct(p.sigma_cmp_offset, "sigma_cmp_offset");
+    q.sigma_sar_cap = pct(p.sigma_sar_cap, "sigma_sar_cap");
+    q.sigma_flash_th = pct(p.sigma_flash_th, "sigma_flash_th");
     return q;
 }
 
@@ -95,6 +103,14 @@ void acim_driver::configure(const layer_config& l) {
     if (p.xbit < 1 || p.xbit > 16) throw driver_error("layer xbit = " + std::to_string(p.xbit) + " outside [1, 16]");
     if (p.cell_redraw || p.weight_bit_parallel)
         throw driver_error("cell_redraw and weight_bit_parallel have no register encoding");
+    // Static mismatch: the macro converts with ADC_KIND and HW_ADCS ADCs; a reference computed
+    // with other values would silently differ.
+    if (p.mismatch() && static_cast<std::uint32_t>(p.adc_arch) != static_cast<std::uint32_t>(l.adc))
+        throw driver_error(std::string("layer params.adc_arch = ") + core::to_string(p.adc_arch) +
+                           " differs from the layer's ADC kind " + sc::to_string(l.adc) + " (static mismatch)");
+    if (p.mismatch() && p.adcs != 0 && static_cast<std::uint32_t>(p.adcs) != m_info.adcs)
+        throw driver_error("layer params.adcs = " + std::to_string(p.adcs) + " differs from " + where() +
+                           " HW_ADCS = " + std::to_string(m_info.adcs) + " (static mismatch)");
     if (l.rows < 1 || l.rows > m_info.rows)
         throw driver_error("layer rows = " + std::to_string(l.rows) + " do not fit " + where() + " (HW_ROWS = " +
                            std::to_string(m_info.rows) + ")");
@@ -125,6 +141,11 @@ void acim_driver::configure(const layer_config& l) {
     wr(R::sigma_nl, fixed_point(p.sigma_nl, regmap::sigma_lsb_per_pct, "sigma_nl"));
     wr(R::gain_comp, fixed_point(p.gain_compression, regmap::gain_comp_lsb_per_unit, "gain_compression"));
     wr(R::cell_sigma, fixed_point(p.cell_sigma, regmap::sigma_lsb_per_pct, "cell_sigma"));
+    wr(R::col_gain_sigma, fixed_point(p.sigma_col_gain, regmap::sigma_lsb_per_pct, "sigma_col_gain"));
+    wr(R::col_offset_sigma, fixed_point(p.sigma_col_offset, regmap::sigma_lsb_per_pct, "sigma_col_offset"));
+    wr(R::cmp_offset_sigma, fixed_point(p.sigma_cmp_offset, regmap::sigma_lsb_per_pct, "sigma_cmp_offset"));
+    wr(R::sar_cap_sigma, fixed_point(p.sigma_sar_cap, regmap::sigma_lsb_per_pct, "sigma_sar_cap"));
+    wr(R::flash_th_sigma, fixed_point(p.sigma_flash_th, regmap::sigma_lsb_per_pct, "sigma_flash_th"));
     wr(R::seed_lo, static_cast<std::uint32_t>(l.key.seed & 0xFFFFFFFFu));
     wr(R::seed_hi, static_cast<std::uint32_t>(l.key.seed >> 32));
     wr(R::die_id, l.key.die);

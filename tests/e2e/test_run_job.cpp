@@ -3,6 +3,7 @@
 // the TLM path (workload driver -> bus -> acim_macro instances) gives the core path's numbers bit
 // for bit plus cycles and energy, and report.json / layers.csv hold the documented fields.
 // The TLM path elaborates SystemC once per process: one TLM run per test.
+// Static mismatch set through the parameters is frozen per die.
 #include "data/idx.hpp"
 #include "run_job.hpp"
 
@@ -157,6 +158,8 @@ TEST(RunJob, GoldenReportOnTheFirst200Images) {
     cfg.backend.threads = 2;
     cfg.backend.seed = 1;
     cfg.backend.digital_layers = {0};
+    cfg.backend.macro.adc_arch = acim::core::adc_architecture::sar;
+    cfg.backend.macro.adcs = 64;
     std::vector<std::string> csv;
     const auto r = run(cfg, 200, "golden", &csv);
     EXPECT_EQ(r["images"], 200);
@@ -205,6 +208,7 @@ TEST(RunJob, GoldenReportOnTheFirst200Images) {
     for (const char* f : {"acim_seconds", "wall_seconds", "images_per_second", "conversions_per_second"})
         EXPECT_GT(r["speed"][f].get<double>(), 0.0) << f;
     EXPECT_EQ(r["config"]["macro.sigma_rand"], "0.1");
+    EXPECT_EQ(h["adc_kind"], "sar");
     ASSERT_EQ(csv.size(), 5u);  // header + 4 layers
     EXPECT_EQ(csv[0].rfind("layer,name,op,rows,outputs,digital,conversions", 0), 0u);
     EXPECT_NE(csv[2].find(",conv2,Conv,144,32,0,"), std::string::npos) << csv[2];
@@ -336,4 +340,34 @@ TEST(RunJob, TraceWindowWritesTheVcd) {
     } catch (const std::invalid_argument& e) {
         EXPECT_NE(std::string(e.what()).find("--trace '0@40'"), std::string::npos) << e.what();
     }
+}
+
+TEST(RunJob, StaticMismatchFromParametersIsFrozenPerDie) {
+    // `-p macro.<key>=...` reaches the core: a SAR die with capacitor mismatch and comparator
+    // offset (no noise) changes the results, identically for any threads and batch size, and
+    // another die changes them differently. report.json records the settings.
+    if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+    job_config a;
+    auto params = acim::testbench::job_params(a);
+    for (const char* o : {"macro.sigma_rand=0", "macro.adc_arch=sar", "macro.adcs=64", "macro.sigma_sar_cap=3",
+                          "macro.sigma_cmp_offset=0.3", "run.die=1"})
+        acim::testbench::apply_override(params, o);
+    EXPECT_THROW(acim::testbench::apply_override(params, "macro.adc_arch=pipelined"), std::invalid_argument);
+    a.backend.threads = 1;
+    a.batch = 50;
+    job_config b = core_path(a);  // one TLM run per process; the core path gives the same numbers
+    b.backend.threads = 2;
+    b.batch = 33;
+    const auto ra = run(a, 100, "mm_a"), rb = run(b, 100, "mm_b");
+    EXPECT_EQ(ra["path"], "tlm");
+    EXPECT_EQ(ra["config"]["macro.adc_arch"], "sar");
+    EXPECT_EQ(ra["config"]["macro.sigma_sar_cap"], "3");
+    EXPECT_EQ(ra["accuracy"], rb["accuracy"]);
+    for (std::size_t k = 0; k < ra["layers"].size(); ++k)
+        EXPECT_EQ(ra["layers"][k]["sqnr_db"], rb["layers"][k]["sqnr_db"]) << k;
+    EXPECT_LT(ra["layers"][1]["exact_fraction"].get<double>(), 1.0);  // without noise: mismatch alone
+    job_config c = b;
+    c.backend.die = 2;
+    const auto rc = run(c, 100, "mm_c");
+    EXPECT_NE(ra["layers"][1]["sqnr_db"], rc["layers"][1]["sqnr_db"]);
 }

@@ -226,6 +226,32 @@ std::vector<chain_case> cases() {
         m.column_base = 1000;
         m.tile_base = 4321;
     });
+    // Static mismatch (docs/models.md): the macro passes ADC_KIND and HW_ADCS (24) to the core,
+    // so the reference engine uses the same adc_arch and adcs.
+    add("mismatch_sar_noisy", [](chain_case& m) {
+        m.adc = sc::adc_kind::sar;
+        m.p.adc_arch = core::adc_architecture::sar;
+        m.p.adcs = 24;
+        m.p.adc_bits = 6;
+        m.p.sigma_sar_cap = 8.0;
+        m.p.sigma_cmp_offset = 0.5;
+        m.p.sigma_col_gain = 1.0;
+        m.p.sigma_rand = 0.6;
+        m.p.voting_levels = 2;
+        m.p.voting_samples = 3;
+        m.column_base = 7;
+    });
+    add("mismatch_flash_hcim_adc_mode", [](chain_case& m) {
+        m.adc = sc::adc_kind::flash;
+        m.p.adc_arch = core::adc_architecture::flash;
+        m.p.adcs = 24;
+        m.p.adc_bits = 5;
+        m.p.sigma_flash_th = 0.8;
+        m.p.sigma_col_offset = 0.4;
+        m.p.hybrid_levels = 3;
+        m.p.digital = core::digital_mode::adc;
+        m.frame_vectors = 10;
+    });
     add("full_geometry_full_depth", [](chain_case& m) {
         m.p.sigma_nl = 0.7;
         m.outputs = 32;  // 256 columns
@@ -360,6 +386,31 @@ TEST(frame_chain_runs, bad_configurations_fail_like_the_fused_backend) {
     EXPECT_EQ(regs["cpu_frames"], regs["cpu_fused"]);
     EXPECT_EQ(regs["cpu_frames"].at("ERROR_CODE"), static_cast<std::uint64_t>(regmap::error_code::bad_config));
     EXPECT_EQ(regs["cpu_frames"].at("ERROR_ADDR"), regmap::addr::reg_base + regmap::reg::column_base);
+    EXPECT_EQ(regs["cpu_frames"].at("RUNS"), 0u);
+}
+
+TEST(frame_chain_runs, a_mismatch_sigma_the_adc_kind_lacks_points_at_its_register) {
+    // SAR_CAP_SIGMA with ADC_KIND flash: both backends reject the START with BAD_CONFIG at
+    // SAR_CAP_SIGMA (the core's parameter_error names sigma_sar_cap).
+    const sc::macro_config cfg = instance(sc::compute_backend::frames);
+    core::cim_params p;
+    p.sigma_sar_cap = 1.0;
+    test::layer_setup l = test::random_layer(p, 8, 50, 4, 5);
+    l.adc = sc::adc_kind::flash;
+    std::map<std::string, std::map<std::string, std::uint64_t>> regs;
+    test::expect_report(sc_core::SC_WARNING, sc::acim_macro::msg_type, "sigma_sar_cap");
+    run_dual(
+        cfg,
+        [&](dual_bench&, test::bus_initiator& cpu) {
+            test::program(cpu, l, cfg);
+            cpu.wr(regmap::reg::ctrl, regmap::ctrl_start | regmap::ctrl_irq_enable);
+            cpu.wait_irq();
+            regs[cpu.name()] = run_registers(cpu);
+        },
+        [](dual_bench&) {});
+    EXPECT_EQ(regs["cpu_frames"], regs["cpu_fused"]);
+    EXPECT_EQ(regs["cpu_frames"].at("ERROR_CODE"), static_cast<std::uint64_t>(regmap::error_code::bad_config));
+    EXPECT_EQ(regs["cpu_frames"].at("ERROR_ADDR"), regmap::addr::reg_base + regmap::reg::sar_cap_sigma);
     EXPECT_EQ(regs["cpu_frames"].at("RUNS"), 0u);
 }
 

@@ -134,6 +134,51 @@ TEST(driver, settings_are_rounded_to_the_register_resolution) {
     EXPECT_EQ(got, ref);
 }
 
+TEST(driver, static_mismatch_settings_reach_the_macro) {
+    // A flash macro with threshold spread, comparator offset and column mismatch: the driver
+    // writes the *_SIGMA registers (rounded to 1e-4 %), and the macro computes exactly what the
+    // engine computes with ADC_KIND and HW_ADCS = 32.
+    core::cim_params p;
+    p.adc_arch = core::adc_architecture::flash;
+    p.adcs = 32;
+    p.adc_bits = 5;
+    p.sigma_flash_th = 0.81234;
+    p.sigma_cmp_offset = 0.3;
+    p.sigma_col_gain = 1.5;
+    p.sigma_col_offset = 0.25;
+    p.sigma_rand = 0.2;
+    const core::cim_params q = vp::acim_driver::register_values(p);
+    EXPECT_EQ(q.sigma_flash_th, 8123 / 1e4);
+    EXPECT_EQ(q.sigma_col_gain, 15000 / 1e4);
+    test::layer_setup l = test::random_layer(p, 10, 200, 12, 91);
+    l.adc = sc::adc_kind::flash;
+    l.key.die = 2;
+    test::layer_setup ref_layer = l;
+    ref_layer.p = q;
+    const std::vector<std::int64_t> ref = test::run_engine(ref_layer).num;
+    test::layer_setup ideal_layer = ref_layer;  // the same layer without mismatch differs
+    ideal_layer.p.sigma_flash_th = ideal_layer.p.sigma_cmp_offset = 0.0;
+    ideal_layer.p.sigma_col_gain = ideal_layer.p.sigma_col_offset = 0.0;
+    EXPECT_NE(test::run_engine(ideal_layer).num, ref);
+    std::vector<std::int64_t> got;
+    std::uint32_t flash_reg = 0;
+    test::run_platform(test::one_macro_platform(), [&](vp::platform& plat, vp::cpu& cpu) {
+        vp::acim_driver drv(cpu, plat.macro_base(0), 0);
+        vp::layer_config lc = test::layer_of(l);
+        lc.adc = sc::adc_kind::sar;  // params say flash
+        expect_driver_error([&] { drv.configure(lc); }, "adc_arch");
+        lc = test::layer_of(l);
+        lc.params.adcs = 16;  // the instance has 32
+        expect_driver_error([&] { drv.configure(lc); }, "HW_ADCS");
+        drv.configure(test::layer_of(l));
+        flash_reg = cpu.read32(plat.macro_base(0) + regmap::reg::flash_th_sigma);
+        drv.load_weights(l.w.data());
+        got = drv.run_batch(l.x);
+    });
+    EXPECT_EQ(flash_reg, 8123u);
+    EXPECT_EQ(got, ref);
+}
+
 TEST(driver, a_start_the_macro_rejects_is_reported_with_its_error_code) {
     core::cim_params p;
     p.row_parallelism = 60;
