@@ -60,6 +60,26 @@ double metadata_double(const network& net, const char* key) {
     }
 }
 
+// Conversions with a nonzero code error, and with |error| >= 2, summed over the cycles.
+struct error_summary {
+    std::uint64_t conversions = 0, wrong = 0, wrong2 = 0;
+    double wrong_pct() const { return conversions ? 100.0 * static_cast<double>(wrong) / static_cast<double>(conversions) : 0.0; }
+};
+
+error_summary summarise(const core::code_error_histogram& h) {
+    error_summary s;
+    using H = core::code_error_histogram;
+    for (int i = 0; i < h.weight_cycles; ++i)
+        for (int j = 0; j < h.act_cycles; ++j)
+            for (int b = 0; b < H::bins; ++b) {
+                const std::uint64_t n = h.at(i, j, b);
+                s.conversions += n;
+                if (b != H::bin(0)) s.wrong += n;
+                if (std::abs(H::error_of(b)) >= 2) s.wrong2 += n;
+            }
+    return s;
+}
+
 std::string pct(double a) {
     if (std::isnan(a)) return "n/a";
     char b[32];
@@ -259,7 +279,9 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                     bases.push_back(plat.macro_base(m));
                     irqs.push_back(plat.macro_irq(m));
                 }
-                tlm_backend acim(net, cfg.backend, map, adc_kind, cpu, bases, irqs);
+                std::vector<const sc::acim_macro*> handles;
+                for (std::size_t m = 0; m < map.macros; ++m) handles.push_back(&plat.macro[m]);
+                tlm_backend acim(net, cfg.backend, map, adc_kind, cpu, bases, irqs, handles);
                 evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, t);
                 stats = acim.stats();
                 costs = acim.costs();
@@ -309,16 +331,19 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     std::printf("  accuracy   float (%s) %s   ideal integer %s   ACiM %s   flips vs ideal %zu\n",
                 ptq ? "host" : "recorded", pct(acc_float).c_str(), pct(acc_ideal).c_str(), pct(acc_acim).c_str(),
                 flips);
-    std::printf("  %-3s %-8s %-6s %6s %7s %14s %12s %9s %11s %8s %14s %12s\n", "#", "layer", "op", "rows", "outputs",
-                "conversions", "saturations", "SQNR dB", "max |err|", "exact %", "macro cycles", "energy nJ");
+    std::printf("  %-3s %-8s %-6s %6s %7s %14s %12s %9s %11s %8s %9s %14s %12s\n", "#", "layer", "op", "rows", "outputs",
+                "conversions", "saturations", "SQNR dB", "max |err|", "exact %", "code err%", "macro cycles", "energy nJ");
     for (std::size_t k = 0; k < net.layers.size(); ++k) {
         const auto& l = net.layers[k];
         const auto& s = stats[k];
         const layer_cost c = k < costs.size() ? costs[k] : layer_cost{};
-        std::printf("  %-3zu %-8s %-6s %6zu %7zu %14llu %12llu %9.2f %11.1f %8.2f %14llu %12.1f%s\n", k, l.name.c_str(),
+        const error_summary es = summarise(s.code_errors);
+        char coded[16] = "-";
+        if (!s.code_errors.empty()) std::snprintf(coded, sizeof coded, "%.3f", es.wrong_pct());
+        std::printf("  %-3zu %-8s %-6s %6zu %7zu %14llu %12llu %9.2f %11.1f %8.2f %9s %14llu %12.1f%s\n", k, l.name.c_str(),
                     l.op.c_str(), l.rows, l.outputs, static_cast<unsigned long long>(s.counters.conversions),
                     static_cast<unsigned long long>(s.counters.saturations), s.sqnr_db(), s.max_abs_error,
-                    s.outputs ? 100.0 * static_cast<double>(s.exact) / static_cast<double>(s.outputs) : 0.0,
+                    s.outputs ? 100.0 * static_cast<double>(s.exact) / static_cast<double>(s.outputs) : 0.0, coded,
                     static_cast<unsigned long long>(c.macro_cycles), static_cast<double>(c.energy_fj) * 1e-6,
                     cfg.backend.digital_layers.count(k) ? "  (digital)" : "");
     }
@@ -413,6 +438,14 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
         nlohmann::json conf;
         for (const auto& p : job_params(copy)) conf[p.name] = p.get();
         r["config"] = conf;
+        std::string errors_csv = "layer,name,i,j,conversions,nonzero";
+        for (int b = 0; b < core::code_error_histogram::bins; ++b) {
+            const int e = core::code_error_histogram::error_of(b);
+            errors_csv += b == 0 ? ",err_le_" + std::to_string(e)
+                          : b == core::code_error_histogram::bins - 1 ? ",err_ge_" + std::to_string(e)
+                                                                      : ",err_" + std::to_string(e);
+        }
+        errors_csv += "\n";
         std::string csv = "layer,name,op,rows,outputs,digital,conversions,analog,digital_cycles,voted,adc_conversions,"
                           "saturations,sqnr_db,max_abs_error,exact_fraction,pieces,macro_cycles,energy_fj,macs,"
                           "tops_per_watt,starts,weight_loads,simulated_seconds\n";
@@ -437,6 +470,34 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                                  {"max_abs_error", s.max_abs_error},
                                  {"exact_fraction", exact},
                                  {"pieces", map.layers[k].size()}};
+            if (!s.code_errors.empty()) {
+                // Per-cycle histograms of ADC code - ideal code (LSB); bins -R-1 (tail) .. R+1 (tail).
+                using H = core::code_error_histogram;
+                const error_summary es = summarise(s.code_errors);
+                nlohmann::json ce = {{"errors", nlohmann::json::array()},
+                                     {"conversions", es.conversions},
+                                     {"nonzero", es.wrong},
+                                     {"abs_at_least_2", es.wrong2}};
+                for (int b = 0; b < H::bins; ++b) ce["errors"].push_back(H::error_of(b));
+                std::vector<std::uint64_t> all(H::bins, 0);
+                for (int i = 0; i < s.code_errors.weight_cycles; ++i)
+                    for (int j = 0; j < s.code_errors.act_cycles; ++j) {
+                        if (s.code_errors.total(i, j) == 0) continue;
+                        nlohmann::json counts = nlohmann::json::array();
+                        for (int b = 0; b < H::bins; ++b) {
+                            counts.push_back(s.code_errors.at(i, j, b));
+                            all[static_cast<std::size_t>(b)] += s.code_errors.at(i, j, b);
+                        }
+                        ce["cycles"].push_back({{"i", i}, {"j", j}, {"counts", counts}});
+                        std::string row = std::to_string(k) + "," + l.name + "," + std::to_string(i) + "," +
+                                          std::to_string(j) + "," + std::to_string(s.code_errors.total(i, j)) + "," +
+                                          std::to_string(s.code_errors.wrong(i, j));
+                        for (int b = 0; b < H::bins; ++b) row += "," + std::to_string(s.code_errors.at(i, j, b));
+                        errors_csv += row + "\n";
+                    }
+                ce["all_cycles"] = all;
+                lj["code_errors"] = ce;
+            }
             const layer_cost c = k < costs.size() ? costs[k] : layer_cost{};
             if (cfg.path == run_path::tlm)
                 lj["hardware"] = {{"macro_cycles", c.macro_cycles},
@@ -465,7 +526,8 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
         }
         write_atomic(fs::path(opt.out_dir) / "report.json", r.dump(2) + "\n");
         write_atomic(fs::path(opt.out_dir) / "layers.csv", csv);
-        std::printf("  wrote %s/report.json and layers.csv\n", opt.out_dir.c_str());
+        write_atomic(fs::path(opt.out_dir) / "code_errors.csv", errors_csv);
+        std::printf("  wrote %s/report.json, layers.csv and code_errors.csv\n", opt.out_dir.c_str());
     }
     return 0;
 }

@@ -9,8 +9,12 @@ namespace acim::testbench {
 using namespace acim::workloads;
 
 tlm_backend::tlm_backend(const network& net, const backend_config& cfg, const network_map& map, sc::adc_kind adc,
-                         vp::cpu& cpu, const std::vector<std::uint64_t>& bases, const std::vector<unsigned>& irq_lines)
-    : m_net(net), m_cfg(cfg), m_map(map), m_adc(adc), m_cpu(cpu) {
+                         vp::cpu& cpu, const std::vector<std::uint64_t>& bases, const std::vector<unsigned>& irq_lines,
+                         std::vector<const sc::acim_macro*> macros)
+    : m_net(net), m_cfg(cfg), m_map(map), m_adc(adc), m_cpu(cpu), m_macros(std::move(macros)) {
+    if (!m_macros.empty() && m_macros.size() != map.macros)
+        throw std::invalid_argument("tlm_backend: " + std::to_string(m_macros.size()) + " macro handles for " +
+                                    std::to_string(map.macros) + " macros");
     if (bases.size() != map.macros || irq_lines.size() != map.macros)
         throw std::invalid_argument("tlm_backend: the platform has " + std::to_string(bases.size()) +
                                     " macros, the mapping needs " + std::to_string(map.macros));
@@ -80,9 +84,11 @@ void tlm_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t*
             wave.push_back(&pieces[w1]);
         }
         std::vector<vp::macro_counters> before;
+        std::vector<core::code_error_histogram> errors_before;
         for (const layer_piece* pc : wave) {
             ensure_loaded(l, *pc);
             before.push_back(m_drivers[pc->macro]->read_counters());
+            if (!m_macros.empty()) errors_before.push_back(m_macros[pc->macro]->code_errors());
         }
         m_parts.resize(wave.size());
         std::size_t depth = std::numeric_limits<std::size_t>::max();
@@ -114,6 +120,12 @@ void tlm_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t*
         for (std::size_t q = 0; q < wave.size(); ++q) {
             const layer_piece& pc = *wave[q];
             const vp::macro_counters d = m_drivers[pc.macro]->read_counters() - before[q];
+            if (!m_macros.empty()) {
+                const core::code_error_histogram& now = m_macros[pc.macro]->code_errors();
+                const core::code_error_histogram& was = errors_before[q];
+                const bool same_grid = was.weight_cycles == now.weight_cycles && was.act_cycles == now.act_cycles;
+                st.code_errors += same_grid ? now - was : now;  // the macro restarted them on a new grid
+            }
             cost.macro_cycles += d.cycles;
             cost.energy_fj += d.energy_fj;
             cost.macs += vectors * pc.rows() * pc.outputs();

@@ -11,6 +11,7 @@
 
 #include "graph/core_backend.hpp"
 #include "mapping/mapping.hpp"
+#include "sc/acim_macro.hpp"
 #include "sc/macro_config.hpp"
 #include "vp/acim_driver.hpp"
 #include "vp/cpu.hpp"
@@ -36,10 +37,12 @@ struct layer_cost {
 
 class tlm_backend final : public workloads::mac_backend {
 public:
-    // `bases` and `irq_lines`: where each physical macro of `map` sits on `cpu`'s bus.
+    // `bases` and `irq_lines`: where each physical macro of `map` sits on `cpu`'s bus. `macros`
+    // (optional, one per physical macro): read through their observability accessor for the
+    // code-error histograms, which have no register.
     tlm_backend(const workloads::network& net, const workloads::backend_config& cfg, const workloads::network_map& map,
                 sc::adc_kind adc, vp::cpu& cpu, const std::vector<std::uint64_t>& bases,
-                const std::vector<unsigned>& irq_lines);
+                const std::vector<unsigned>& irq_lines, std::vector<const sc::acim_macro*> macros = {});
 
     void begin_batch(std::size_t first_item, std::size_t items) override;
     void mac(std::size_t layer, const workloads::mac_layer& l, const std::int32_t* x, std::size_t vectors,
@@ -58,6 +61,7 @@ private:
     sc::adc_kind m_adc;
     vp::cpu& m_cpu;
     std::vector<std::unique_ptr<vp::acim_driver>> m_drivers;  // per physical macro
+    std::vector<const sc::acim_macro*> m_macros;             // per physical macro, or empty
     std::vector<std::size_t> m_resident;                      // piece index held by each macro
     std::vector<bool> m_loaded_once;                          // per piece
     std::vector<workloads::layer_stats> m_stats;

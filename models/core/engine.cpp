@@ -56,6 +56,7 @@ struct mvm_engine::impl {
     bool avx512 = false;
     bool loaded = false;
     engine_counters counters;
+    code_error_histogram code_errors;
     std::vector<std::uint64_t> xplanes;
     // Cell variation, cached per stream key.
     std::vector<double> delta;
@@ -145,7 +146,47 @@ std::size_t mvm_engine::rows() const { return m->pr.rows; }
 const std::vector<row_tile>& mvm_engine::tiles() const { return m->pr.tiles; }
 bool mvm_engine::uses_avx512() const { return m->avx512; }
 const engine_counters& mvm_engine::counters() const { return m->counters; }
-void mvm_engine::reset_counters() { m->counters = {}; }
+const code_error_histogram& mvm_engine::code_errors() const { return m->code_errors; }
+void mvm_engine::reset_counters() {
+    m->counters = {};
+    m->code_errors = {};
+}
+
+void code_error_histogram::reset(int P, int Q) {
+    weight_cycles = P;
+    act_cycles = Q;
+    counts.assign(static_cast<std::size_t>(P * Q * bins), 0);
+}
+
+std::uint64_t code_error_histogram::total(int i, int j) const {
+    std::uint64_t t = 0;
+    for (int b = 0; b < bins; ++b) t += at(i, j, b);
+    return t;
+}
+
+std::uint64_t code_error_histogram::wrong(int i, int j) const { return total(i, j) - at(i, j, bin(0)); }
+
+code_error_histogram& code_error_histogram::operator+=(const code_error_histogram& o) {
+    if (o.empty()) return *this;
+    if (empty()) reset(o.weight_cycles, o.act_cycles);
+    if (o.weight_cycles != weight_cycles || o.act_cycles != act_cycles)
+        throw parameter_error("code_error_histogram", "grid", "histograms of different cycle grids cannot be added");
+    for (std::size_t k = 0; k < counts.size(); ++k) counts[k] += o.counts[k];
+    return *this;
+}
+
+code_error_histogram code_error_histogram::operator-(const code_error_histogram& before) const {
+    code_error_histogram d = *this;
+    if (before.empty()) return d;
+    if (before.weight_cycles != weight_cycles || before.act_cycles != act_cycles)
+        throw parameter_error("code_error_histogram", "grid", "histograms of different cycle grids cannot be subtracted");
+    for (std::size_t k = 0; k < counts.size(); ++k) d.counts[k] -= before.counts[k];
+    return d;
+}
+
+bool code_error_histogram::operator==(const code_error_histogram& o) const {
+    return weight_cycles == o.weight_cycles && act_cycles == o.act_cycles && counts == o.counts;
+}
 
 std::size_t detail::check_layer(const cim_params& p, std::int64_t top, const std::int32_t* w, std::size_t outputs,
                                 std::size_t rows, const std::vector<row_tile>& tiles) {
@@ -348,7 +389,7 @@ void detail::fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vect
 }
 
 void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt,
-                             conversion_sink* sink) {
+                             std::uint64_t* errs, conversion_sink* sink) {
     const prepared& pr = *c.pr;
     const cim_params& p = pr.params;
     if (p.weight_bit_parallel) return run_weight_bp(c, b0, b1, cnt, sink);
@@ -426,6 +467,12 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                                 }
                                 const bool sat = cy.adc && saturated(code, pr.top, cnt_ideal, cy.fs);
                                 cnt.saturations += sat;
+                                if (cy.adc) {
+                                    const std::int64_t err = code - ideal_code(cnt_ideal, cy.fs, pr.top);
+                                    if (err != 0)
+                                        ++errs[static_cast<std::size_t>((i * pr.Q + j) * code_error_histogram::bins +
+                                                                        code_error_histogram::bin(err))];
+                                }
                                 if (sink)
                                     emit(sink, gv, o, n, i, j, cy.kind, cnt_ideal, cy.fs, code,
                                          cy.adc ? static_cast<double>(code) - static_cast<double>(cnt_ideal) * top /
@@ -484,8 +531,11 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     const int nthreads = sink ? 1 : m->pool.size();
     struct alignas(64) padded_counters {  // one cache line each: no false sharing between workers
         engine_counters c;
+        std::vector<std::uint64_t> errs;  // [cycle][bin]: conversions with a nonzero code error
     };
     std::vector<padded_counters> part(static_cast<std::size_t>(m->pool.size()));
+    const std::size_t hist_size = static_cast<std::size_t>(pr.P * pr.Q * code_error_histogram::bins);
+    for (auto& pc : part) pc.errs.assign(hist_size, 0);
     if (!pr.params.weight_bit_parallel) {
         m->xplanes.resize(pr.tiles.size() * c.blocks * static_cast<std::size_t>(pr.params.xbit) * pr.words * lanes);
         c.xplanes = m->xplanes.data();
@@ -495,10 +545,11 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
             if (!(use_avx && pack_avx512(c, m->xplanes.data(), b0, b1))) pack_portable(c, m->xplanes.data(), b0, b1);
         }
         engine_counters& pc = part[static_cast<std::size_t>(t)].c;
+        std::uint64_t* errs = part[static_cast<std::size_t>(t)].errs.data();
         const std::size_t v1 = std::min(b1 * lanes, c.vectors);
         if (!pr.params.weight_bit_parallel) std::fill(c.out + b0 * lanes * pr.outputs, c.out + v1 * pr.outputs, 0);
-        if (use_avx) kernel_avx512(c, b0, b1, pc);
-        else kernel_portable(c, b0, b1, pc, sink);
+        if (use_avx) kernel_avx512(c, b0, b1, pc, errs);
+        else kernel_portable(c, b0, b1, pc, errs, sink);
     };
     if (nthreads == 1) work(0, 0, c.blocks);
     else m->pool.parallel_for(c.blocks, work);
@@ -519,6 +570,24 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
                                 (pr.params.digital == digital_mode::adc ? total.digital : 0);
     }
     m->counters += total;
+
+    // Code errors: the kernels counted the nonzero ones; every other ADC conversion of a cycle
+    // (one per vector, output and tile; a voted cycle counts its vote) is exact.
+    if (!pr.params.weight_bit_parallel) {
+        code_error_histogram h;
+        h.reset(pr.P, pr.Q);
+        for (const auto& pc : part)
+            for (std::size_t k = 0; k < hist_size; ++k) h.counts[k] += pc.errs[k];
+        for (int i = 0; i < pr.P; ++i)
+            for (int j = 0; j < pr.Q; ++j) {
+                if (!pr.cycle(i, j).adc) continue;
+                const auto at = static_cast<std::size_t>((i * pr.Q + j) * code_error_histogram::bins);
+                std::uint64_t wrong = 0;
+                for (int b = 0; b < code_error_histogram::bins; ++b) wrong += h.counts[at + static_cast<std::size_t>(b)];
+                h.counts[at + static_cast<std::size_t>(code_error_histogram::bin(0))] = per - wrong;
+            }
+        m->code_errors += h;
+    }
 }
 
 }  // namespace acim::core

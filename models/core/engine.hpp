@@ -53,6 +53,35 @@ struct engine_counters {
     bool operator==(const engine_counters& o) const;
 };
 
+// Per-cycle histograms of ADC code errors in LSB: for every conversion that passes an ADC
+// (analog, voted after its vote, digital cycles in digital_mode::adc), err = code - ideal_code(count),
+// the code an ideal, noise-free, mismatch-free ADC gives for the exact bitline count. Noise, static
+// mismatch, gain compression and cell variation all show up here; quantisation itself does not.
+// Cycles that pass no ADC (exact HCiM digital cycles) have empty histograms.
+struct code_error_histogram {
+    static constexpr int range = 8;              // bins for err = -range .. +range ...
+    static constexpr int bins = 2 * range + 3;   // ... plus one tail bin on each side
+    int weight_cycles = 0, act_cycles = 0;       // P, Q
+    std::vector<std::uint64_t> counts;           // [(i * Q + j) * bins + bin(err)]
+
+    static int bin(std::int64_t err) {
+        return err < -range ? 0 : err > range ? bins - 1 : static_cast<int>(err) + range + 1;
+    }
+    // Error of bin b (the tails report -range-1 and range+1).
+    static int error_of(int b) { return b - range - 1; }
+    bool empty() const { return counts.empty(); }
+    void reset(int P, int Q);
+    std::uint64_t at(int i, int j, int b) const {
+        return counts[static_cast<std::size_t>((i * act_cycles + j) * bins + b)];
+    }
+    std::uint64_t total(int i, int j) const;       // conversions of cycle (i, j)
+    std::uint64_t wrong(int i, int j) const;       // of them with err != 0
+    // Adds `o` (same grid, or empty); an empty histogram takes o's grid.
+    code_error_histogram& operator+=(const code_error_histogram& o);
+    code_error_histogram operator-(const code_error_histogram& before) const;
+    bool operator==(const code_error_histogram& o) const;
+};
+
 enum class kernel_isa { automatic, portable, avx512 };
 
 struct engine_options {
@@ -92,6 +121,8 @@ public:
     bool uses_avx512() const;  // the kernel that run() uses without a sink
 
     const engine_counters& counters() const;
+    // Code errors of every run since the last reset_counters() (struct code_error_histogram).
+    const code_error_histogram& code_errors() const;
     void reset_counters();
 
 private:

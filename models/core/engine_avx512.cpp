@@ -62,8 +62,21 @@ inline void push_slow(std::uint64_t* where, std::uint64_t* us, std::size_t& n, _
     n += static_cast<std::size_t>(__builtin_popcount(m));
 }
 
+// Adds the valid lanes whose code differs from the ideal code of their count to errs[k][bin].
+inline void record_errors(std::uint64_t* errs, std::size_t k, __m512i code, __m512i count, const conversion_table& t,
+                          __mmask8 valid) {
+    const __m512i ideal = ideal_code_v(count, t.full_scale(), t.top(), t.code_mult(), t.code_ratio());
+    auto m = static_cast<unsigned>(_mm512_mask_cmpneq_epi64_mask(valid, code, ideal));
+    if (!m) return;
+    alignas(64) std::array<std::int64_t, lanes> e{};
+    _mm512_store_si512(e.data(), _mm512_sub_epi64(code, ideal));
+    for (; m; m &= m - 1)
+        ++errs[k * code_error_histogram::bins +
+               static_cast<std::size_t>(code_error_histogram::bin(e[static_cast<std::size_t>(__builtin_ctz(m))]))];
+}
+
 template <std::size_t WC>
-void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt) {
+void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs) {
     const prepared& pr = *c.pr;
     const cim_params& p = pr.params;
     const std::size_t ncyc = pr.cycles.size();
@@ -153,6 +166,10 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                                 samples[static_cast<std::size_t>(s)] = tab.sample(
                                                     counts[k * lanes + l], draw63(keys[key_at + static_cast<std::size_t>(s)], gv));
                                             q = vote(samples.data(), S, median);
+                                            const std::int64_t err = q - ideal_code(counts[k * lanes + l], cy.fs, pr.top);
+                                            if (err != 0)
+                                                ++errs[k * code_error_histogram::bins +
+                                                       static_cast<std::size_t>(code_error_histogram::bin(err))];
                                         }
                                         lane_tmp[l] = q;
                                     }
@@ -185,6 +202,9 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                     } else {
                                         val = base_code_v(tab, count);
                                     }
+                                    // Arithmetic tables give the ideal code where no noise moved
+                                    // it (pass 3 records those that moved); others are compared.
+                                    if (!tab.arithmetic() || c.mm) record_errors(errs, k, val, count, tab, valid);
                                 }
                                 sat = _mm512_mask_add_epi64(sat, rail_mask(val, count, top1, cy.fs) & valid, sat, one);
                             }
@@ -232,6 +252,11 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                     if (lane < nvalid) {
                                         saturations += saturated(qa[l], pr.top, ca[l], cy.fs);
                                         saturations -= saturated(ba[l], pr.top, ca[l], cy.fs);
+                                        const conversion_table& tab = pr.tables[sl.table];
+                                        const std::int64_t ideal = tab.arithmetic() ? ba[l] : ideal_code(ca[l], cy.fs, pr.top);
+                                        std::uint64_t* e = errs + k * code_error_histogram::bins;
+                                        if (ba[l] != ideal) --e[static_cast<std::size_t>(code_error_histogram::bin(ba[l] - ideal))];
+                                        if (qa[l] != ideal) ++e[static_cast<std::size_t>(code_error_histogram::bin(qa[l] - ideal))];
                                     }
                                 }
                             }
@@ -251,13 +276,13 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
 
 }  // namespace
 
-void kernel_avx512(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt) {
+void kernel_avx512(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs) {
     switch (c.pr->words) {
-    case 1: return kernel_t<1>(c, b0, b1, cnt);
-    case 2: return kernel_t<2>(c, b0, b1, cnt);
-    case 3: return kernel_t<3>(c, b0, b1, cnt);
-    case 4: return kernel_t<4>(c, b0, b1, cnt);
-    default: return kernel_t<0>(c, b0, b1, cnt);
+    case 1: return kernel_t<1>(c, b0, b1, cnt, errs);
+    case 2: return kernel_t<2>(c, b0, b1, cnt, errs);
+    case 3: return kernel_t<3>(c, b0, b1, cnt, errs);
+    case 4: return kernel_t<4>(c, b0, b1, cnt, errs);
+    default: return kernel_t<0>(c, b0, b1, cnt, errs);
     }
 }
 

@@ -113,9 +113,11 @@ inline bool saturated(std::int64_t code, std::int64_t top, std::int64_t ideal, s
 }
 
 // Kernels compute out rows of vectors in blocks [b0, b1) and add saturations to `cnt`.
-void kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt,
+// `errs` [cycle][code_error_histogram::bins] receives the conversions whose code differs from the
+// ideal code of their count (the zero bin is filled in by run()).
+void kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs,
                      conversion_sink* sink);
-void kernel_avx512(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt);
+void kernel_avx512(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs);
 // Packs x rows of vectors in blocks [b0, b1) into c.xplanes (writable). False if not applicable.
 bool pack_avx512(const run_ctx& c, std::uint64_t* xplanes, std::size_t b0, std::size_t b1);
 

@@ -560,6 +560,11 @@ void acim_macro::complete() {
     add64(regmap::reg::digital_lo, m_staged.counters.digital);
     add64(regmap::reg::votes_lo, m_staged.counters.voted);
     add64(regmap::reg::saturations_lo, m_staged.counters.saturations);
+    // A new cycle grid (other WBIT, XBIT, ACT_ENC or signedness) starts the histograms anew.
+    const core::code_error_histogram& h = m_staged.code_errors;
+    if (!h.empty() && (h.weight_cycles != m_code_errors.weight_cycles || h.act_cycles != m_code_errors.act_cycles))
+        m_code_errors = {};
+    m_code_errors += h;
     add_energy(m_run_cost.energy.total());
     m_bank.set(regmap::reg::runs, m_bank.get(regmap::reg::runs) + 1);
     m_bank.clear_bits(regmap::reg::status, regmap::status_busy);
@@ -579,6 +584,7 @@ void acim_macro::soft_reset(const sc_time& t) {
     m_staged = mvm_result{};
     m_bank.reset([this](const regmap::register_info& r) { return instance_value(r); });
     m_energy_fj = 0.0;
+    m_code_errors = {};
     m_irq_hold_until = sc_core::SC_ZERO_TIME;
     invalidate_dmi();
     schedule_irq_update(t);
@@ -588,6 +594,7 @@ void acim_macro::clear_counters() {
     for (const regmap::register_info& r : regmap::register_table())
         if (r.group == regmap::reg_group::counters) m_bank.set(r.offset, 0);
     m_energy_fj = 0.0;
+    m_code_errors = {};
 }
 
 void acim_macro::add_energy(double fj) {

@@ -54,6 +54,11 @@ public:
     const acim::tlm::window_sizes& windows() const { return m_sizes; }
     // Cost of the most recent accepted run (cycles and energy by event class).
     const run_cost& last_run_cost() const { return m_run_cost; }
+    // Observability (no register, no simulated time): the per-cycle ADC code-error histograms of
+    // the runs completed since elaboration, soft reset or CTRL.CLEAR_COUNTERS, as the counters;
+    // a run on another cycle grid (WBIT, XBIT, ACT_ENC, signedness) starts them anew. Collected by
+    // the fused backend; empty with backend = frames.
+    const core::code_error_histogram& code_errors() const { return m_code_errors; }
     // Completion time of the current or most recent run.
     sc_core::sc_time done_time() const { return m_done_time; }
 
@@ -139,6 +144,7 @@ private:
     mvm_result m_staged;           // results of the running batch, committed at completion
     run_cost m_run_cost;
     double m_energy_fj = 0.0;      // cumulative, unrounded
+    core::code_error_histogram m_code_errors;
     sc_core::sc_time m_irq_hold_until;  // IRQ_STATUS.DONE set early is not signalled before this
     sc_core::sc_event m_done_event;
     sc_core::sc_event m_irq_event;

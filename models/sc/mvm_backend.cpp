@@ -38,6 +38,7 @@ void engine_backend::compute(const mvm_job& job, mvm_result& out) {
     m_engine->run(job.inputs, job.vectors, job.first_vector, job.key, out.numerators.data());
     out.denominator = m_engine->denominator();
     out.counters = m_engine->counters();
+    out.code_errors = m_engine->code_errors();
     out.cycles = 0;
     out.active_rows.clear();
 }

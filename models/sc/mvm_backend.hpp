@@ -37,6 +37,8 @@ struct mvm_result {
     std::vector<std::int64_t> numerators;  // [vectors][outputs]
     std::int64_t denominator = 0;
     core::engine_counters counters;         // of this batch only
+    core::code_error_histogram code_errors;  // of this batch; empty when the backend does not
+                                             // collect them (the frame chain)
     std::uint64_t cycles = 0;               // clocks START..DONE as the backend timed the batch;
                                             // 0 when it does not time (the macro uses macro_cost)
     std::vector<std::uint64_t> active_rows;  // wordline drive events per activation cycle, if the

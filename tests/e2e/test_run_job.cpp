@@ -51,6 +51,7 @@ nlohmann::json run(job_config cfg, std::size_t limit, const std::string& tag,
     std::ifstream f(fs::path(o.out_dir) / "report.json");
     nlohmann::json j = nlohmann::json::parse(f);
     EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "layers.csv"));
+    EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "code_errors.csv"));
     if (csv) *csv = csv_lines(fs::path(o.out_dir) / "layers.csv");
     EXPECT_FALSE(fs::exists(fs::path(o.out_dir) / "report.json.tmp"));
     fs::remove_all(o.out_dir);
@@ -72,6 +73,8 @@ TEST(RunJob, LosslessMacroEqualsIdealIntegerModel) {
     for (const auto& l : r["layers"]) {
         EXPECT_EQ(l["exact_fraction"], 1.0) << l["name"];
         EXPECT_EQ(l["sqnr_db"], "inf") << l["name"];
+        EXPECT_EQ(l["code_errors"]["nonzero"], 0) << l["name"];  // every ADC code is the ideal code
+        EXPECT_EQ(l["code_errors"]["conversions"], l["adc_conversions"]) << l["name"];
         EXPECT_GT(l["conversions"].get<double>(), 0.0) << l["name"];
     }
     // conv1: 200 images x 784 pixels x 16 outputs x 1 tile x 8 x 8 cycles.
@@ -135,7 +138,7 @@ TEST(RunJob, TlmPathEqualsCorePathBitForBit) {
     ASSERT_EQ(rt["layers"].size(), rc["layers"].size());
     for (std::size_t k = 0; k < rt["layers"].size(); ++k) {
         for (const char* f : {"sqnr_db", "max_abs_error", "exact_fraction", "conversions", "analog", "digital_cycles",
-                              "voted", "adc_conversions", "saturations", "pieces"})
+                              "voted", "adc_conversions", "saturations", "pieces", "code_errors"})
             EXPECT_EQ(rt["layers"][k][f], rc["layers"][k][f]) << "layer " << k << " " << f;
     }
     EXPECT_GT(rt["layers"][2]["pieces"].get<int>(), 3);  // fc1: 25 row chunks x 2 column chunks on 3 macros
@@ -184,6 +187,15 @@ TEST(RunJob, GoldenReportOnTheFirst200Images) {
     std::uint64_t cycles = 0, energy = 0, macs = 0;
     for (std::size_t k = 1; k < 4; ++k) {
         EXPECT_LT(L[k]["exact_fraction"].get<double>(), 1.0) << k;  // noise is on
+        // Code errors: one entry per ADC conversion; sigma = 0.255 LSB moves about 5 % by one LSB
+        // (2 (1 - Phi(0.5 / 0.255)) = 5.0 %; fewer at count 0, which cannot go below code 0).
+        const auto& ce = L[k]["code_errors"];
+        EXPECT_EQ(ce["conversions"], L[k]["adc_conversions"]) << k;
+        const double frac = ce["nonzero"].get<double>() / ce["conversions"].get<double>();
+        EXPECT_GT(frac, 0.02) << k;
+        EXPECT_LT(frac, 0.06) << k;
+        EXPECT_LT(ce["abs_at_least_2"].get<double>(), 1e-4 * ce["conversions"].get<double>()) << k;
+        EXPECT_EQ(ce["cycles"].size(), 64u) << k;
         EXPECT_GT(L[k]["sqnr_db"].get<double>(), 0.0) << k;
         const auto& h = L[k]["hardware"];
         EXPECT_GT(h["macro_cycles"].get<std::uint64_t>(), 0u) << k;
@@ -210,6 +222,7 @@ TEST(RunJob, GoldenReportOnTheFirst200Images) {
     EXPECT_EQ(r["config"]["macro.sigma_rand"], "0.1");
     EXPECT_EQ(h["adc_kind"], "sar");
     ASSERT_EQ(csv.size(), 5u);  // header + 4 layers
+    EXPECT_EQ(r["layers"][1]["code_errors"]["errors"][0], -9);
     EXPECT_EQ(csv[0].rfind("layer,name,op,rows,outputs,digital,conversions", 0), 0u);
     EXPECT_NE(csv[2].find(",conv2,Conv,144,32,0,"), std::string::npos) << csv[2];
 }

@@ -107,8 +107,10 @@ void core_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t
         }
         m_part.resize(vectors * pc.outputs());
         const auto before = e.counters();
+        const auto errors_before = e.code_errors();
         e.run(xp, vectors, first_vector, piece_key(pc, m_cfg.seed, m_cfg.die), m_part.data());
         st.counters += e.counters() - before;
+        st.code_errors += e.code_errors() - errors_before;
         den = e.denominator();
         for (std::size_t v = 0; v < vectors; ++v)
             for (std::size_t o = 0; o < pc.outputs(); ++o)

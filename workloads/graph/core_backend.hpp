@@ -24,6 +24,7 @@ struct layer_stats {
     double max_abs_error = 0.0;
     std::uint64_t exact = 0;          // outputs equal to the ideal value
     acim::core::engine_counters counters;
+    acim::core::code_error_histogram code_errors;  // per cycle (i, j): ADC code - ideal code
     double sqnr_db() const;
 };
 
