@@ -1,4 +1,5 @@
 #include "engine.hpp"
+#include "aligned.hpp"
 
 #include "engine_impl.hpp"
 #include "error.hpp"
@@ -57,7 +58,7 @@ struct mvm_engine::impl {
     bool loaded = false;
     engine_counters counters;
     code_error_histogram code_errors;
-    std::vector<std::uint64_t> xplanes;
+    aligned_vector<std::uint64_t> xplanes;  // 64-byte aligned: the AVX-512 kernel loads whole rows
     // Cell variation, cached per stream key.
     std::vector<double> delta;
     std::size_t delta_rows = 0;
