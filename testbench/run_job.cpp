@@ -236,7 +236,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     }
     const network_map map = map_network(net, cfg.backend.macro, mapping_of(cfg.backend));
 
-    ideal_backend ideal;  // exact integer dot products: the ideal integer model
+    ideal_backend ideal(cfg.backend.threads);  // exact integer dot products: the ideal integer model
 
     tally t;
     std::vector<layer_stats> stats;

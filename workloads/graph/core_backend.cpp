@@ -34,7 +34,7 @@ acim::core::cim_params layer_params(const mac_layer& l, acim::core::cim_params p
 }
 }  // namespace
 
-reference_meter::reference_meter(const network& net, int threads) : m_net(net) { (void)threads; }
+reference_meter::reference_meter(const network& net, int threads) : m_net(net), m_ideal(threads) {}
 
 void reference_meter::exact(std::size_t layer, const std::int32_t* x, std::size_t vectors, std::int64_t* num,
                             std::int64_t& den) {

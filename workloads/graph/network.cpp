@@ -99,6 +99,12 @@ void pool(const graph_node& nd, const std::vector<std::size_t>& is, const std::v
 std::size_t network::input_size() const { return product(shapes.at(static_cast<std::size_t>(input))); }
 std::size_t network::output_size() const { return product(shapes.at(static_cast<std::size_t>(output))); }
 
+ideal_backend::ideal_backend(int threads) {
+    if (threads > 1) m_pool = std::make_unique<core::thread_pool>(threads);
+}
+
+ideal_backend::~ideal_backend() = default;
+
 void ideal_backend::mac(std::size_t, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
                         std::int64_t* num, std::int64_t& den) {
     den = 1;
@@ -107,16 +113,21 @@ void ideal_backend::mac(std::size_t, const mac_layer& l, const std::int32_t* x, 
     for (std::int32_t w : l.w_int) wmax = std::max<std::int64_t>(wmax, std::abs(w));
     for (std::size_t k = 0; k < vectors * l.rows; ++k) xmax = std::max<std::int64_t>(xmax, std::abs(x[k]));
     if (wmax < (1 << 15) && xmax < (1 << 15) && wmax * xmax * static_cast<std::int64_t>(l.rows) < (std::int64_t{1} << 31)) {
-        std::vector<std::int16_t> w16(l.w_int.begin(), l.w_int.end()), x16(l.rows);
-        for (std::size_t v = 0; v < vectors; ++v) {
-            for (std::size_t r = 0; r < l.rows; ++r) x16[r] = static_cast<std::int16_t>(x[v * l.rows + r]);
-            for (std::size_t o = 0; o < l.outputs; ++o) {
-                const std::int16_t* wo = w16.data() + o * l.rows;
-                std::int32_t acc = 0;
-                for (std::size_t r = 0; r < l.rows; ++r) acc += static_cast<std::int32_t>(wo[r]) * x16[r];
-                num[v * l.outputs + o] = acc;
+        const std::vector<std::int16_t> w16(l.w_int.begin(), l.w_int.end());
+        auto part = [&](int, std::size_t v0, std::size_t v1) {
+            std::vector<std::int16_t> x16(l.rows);
+            for (std::size_t v = v0; v < v1; ++v) {
+                for (std::size_t r = 0; r < l.rows; ++r) x16[r] = static_cast<std::int16_t>(x[v * l.rows + r]);
+                for (std::size_t o = 0; o < l.outputs; ++o) {
+                    const std::int16_t* wo = w16.data() + o * l.rows;
+                    std::int32_t acc = 0;
+                    for (std::size_t r = 0; r < l.rows; ++r) acc += static_cast<std::int32_t>(wo[r]) * x16[r];
+                    num[v * l.outputs + o] = acc;
+                }
             }
-        }
+        };
+        if (m_pool && vectors >= 256) m_pool->parallel_for(vectors, part);
+        else part(0, 0, vectors);
         return;
     }
     for (std::size_t v = 0; v < vectors; ++v) {

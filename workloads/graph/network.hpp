@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "core/layer.hpp"
+#include "core/thread_pool.hpp"
+
+#include <memory>
 
 namespace acim::workloads {
 
@@ -103,8 +106,13 @@ public:
 // Exact integer dot products: the ideal integer model.
 class ideal_backend : public mac_backend {
 public:
+    explicit ideal_backend(int threads = 1);  // host threads over the vectors; never changes a result
+    ~ideal_backend() override;
     void mac(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
              std::int64_t* num, std::int64_t& den) override;
+
+private:
+    std::unique_ptr<core::thread_pool> m_pool;
 };
 
 // Evaluates `batch` inputs (each network::input_size() floats) and returns the logits
