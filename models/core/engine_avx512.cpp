@@ -64,12 +64,6 @@ inline void push_slow(std::uint64_t* where, std::size_t& n, __mmask8 m, __m512i 
     n += static_cast<std::size_t>(__builtin_popcount(m));
 }
 
-// Lanes (bit l) whose byte j mod 8 of the group draw lies in [lo, hi), from the byte-wise mask
-// fast64 of the draw (bit 8 l + b: byte b of lane l in range): bit b of each byte moved to bit l.
-inline unsigned byte_lanes(std::uint64_t fast64, int j) {
-    return static_cast<unsigned>((((fast64 >> (j & 7)) & 0x0101010101010101ULL) * 0x0102040810204080ULL) >> 56);
-}
-
 // Adds the valid lanes whose code differs from the ideal code of their count to errs[k][bin].
 inline void record_errors(std::uint64_t* errs, std::size_t k, __m512i code, __m512i count, const conversion_table& t,
                           __mmask8 valid) {
