@@ -149,6 +149,9 @@ conversion_table::conversion_table(std::int64_t fs, const adc_model& m, bool noi
         m_fast_hi = std::min(m_fast_hi, t[rel]);
     }
     if (m_fast_hi < m_fast_lo) m_fast_hi = m_fast_lo;  // empty fast range
+    constexpr std::uint64_t bucket = std::uint64_t{1} << 55;
+    m_fast_byte_lo = static_cast<unsigned>((m_fast_lo + bucket - 1) / bucket);
+    m_fast_byte_hi = std::max(m_fast_byte_lo, static_cast<unsigned>(m_fast_hi / bucket));
     m_guide_bits = 8;
     const std::size_t max_guide = mm && mm->max_guide_entries ? mm->max_guide_entries : max_guide_entries;
     while (m_guide_bits > 0 && (n << m_guide_bits) > max_guide) --m_guide_bits;

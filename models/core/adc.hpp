@@ -6,7 +6,9 @@
 // k with u < T_c[k], T_c[k] = round(2^63 * P(code <= k | c)). This inverse-CDF coupling is monotone
 // in u, so the same random stream gives comparable codes across configurations. Two shortcuts
 // find k fast: u inside [fast_lo, fast_hi), where every count yields its noise-free code (most
-// draws at small noise), and a guide table indexed by the top bits of u.
+// draws at small noise), and a guide table indexed by the top bits of u. The top byte of u alone
+// settles the fast range for the bytes in [fast_byte_lo, fast_byte_hi), which lets the kernels
+// draw u's low bits only for the other conversions (detail::temporal_u63).
 #pragma once
 
 #include <cstdint>
@@ -93,6 +95,10 @@ public:
     double code_ratio() const { return m_ratio; }  // L/fs
     std::uint64_t fast_lo() const { return m_fast_lo; }
     std::uint64_t fast_hi() const { return m_fast_hi; }
+    // Top bytes b = u >> 55 whose whole bucket [b 2^55, (b + 1) 2^55) lies in [fast_lo, fast_hi):
+    // b in [fast_byte_lo, fast_byte_hi) decides the noise-free code without the low 55 bits of u.
+    unsigned fast_byte_lo() const { return m_fast_byte_lo; }
+    unsigned fast_byte_hi() const { return m_fast_byte_hi; }
     const std::uint32_t* guide() const { return m_guide.data(); }
     int guide_bits() const { return m_guide_bits; }
     const std::uint64_t* thresholds() const { return m_thr.data(); }
@@ -117,6 +123,8 @@ private:
     std::vector<std::uint64_t> m_thr;      // [count][rel]: T of code lo_c + rel
     std::uint64_t m_fast_lo = 0;           // u in [fast_lo, fast_hi): the noise-free code
     std::uint64_t m_fast_hi = 0;
+    unsigned m_fast_byte_lo = 0;           // empty unless noisy and sampled through the thresholds
+    unsigned m_fast_byte_hi = 0;
     std::shared_ptr<const static_transfer> m_mismatch;  // null: the ideal ADC of SEMANTICS §5
 };
 

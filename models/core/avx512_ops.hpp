@@ -21,8 +21,27 @@ inline __m512i mix64v(__m512i z) {
     return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
 }
 
-inline __m512i u63v(std::uint64_t key, __m512i vg) {
-    return _mm512_srli_epi64(mix64v(_mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(key)), vg)), 1);
+
+// Byte j mod 8 of each lane of a group draw h (detail::temporal_hi before the shift by 55).
+inline __m512i group_byte_v(__m512i h, int j) {
+    const auto sh = static_cast<unsigned>(8 * (j & 7));
+    return _mm512_and_si512(sh ? _mm512_srli_epi64(h, sh) : h, _mm512_set1_epi64(0xFF));
+}
+
+// The low 55 bits of u from z = cycle stream + (v + 1) * golden, i.e. before the mix.
+inline __m512i low55_v(__m512i z) { return _mm512_srli_epi64(mix64v(z), 64 - 55); }
+
+// detail::temporal_u63 of every lane: cycle stream ck, group stream gk, vg = (v + 1) * golden.
+inline __m512i temporal_u63v(std::uint64_t ck, std::uint64_t gk, __m512i vg, int j) {
+    const __m512i h = mix64v(_mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(gk)), vg));
+    return _mm512_or_si512(_mm512_slli_epi64(group_byte_v(h, j), 55),
+                           low55_v(_mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(ck)), vg)));
+}
+
+// Lanes whose top byte of u alone settles the noise-free code (conversion_table::fast_byte_lo/hi).
+inline __mmask8 fast_bytes(const conversion_table& t, __m512i byte) {
+    return _mm512_cmplt_epu64_mask(_mm512_sub_epi64(byte, _mm512_set1_epi64(t.fast_byte_lo())),
+                                   _mm512_set1_epi64(t.fast_byte_hi() - t.fast_byte_lo()));
 }
 
 // rhe(c * L / fs) for integer counts, exactly: x = c * (L/fs) is within 1e-10 of the rational

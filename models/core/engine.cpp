@@ -380,12 +380,15 @@ void detail::make_cell_delta(const cim_params& p, const std::vector<row_tile>& t
 void detail::fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vector<std::uint64_t>& keys) {
     const prepared& pr = *c.pr;
     const int S = pr.params.voting_samples;
-    keys.resize(static_cast<std::size_t>(pr.P * pr.Q * S));
-    std::size_t k = 0;
+    const int G = groups_of(pr.Q);
+    keys.resize(static_cast<std::size_t>(pr.P * (pr.Q + G) * S));
+    std::size_t k = 0, kg = group_keys_at(pr);
     for (int i = 0; i < pr.P; ++i) {
         const std::uint64_t col = c.column_base + o * static_cast<std::size_t>(pr.P) + static_cast<std::size_t>(i);
         for (int j = 0; j < pr.Q; ++j)
             for (int s = 0; s < S; ++s) keys[k++] = cycle_key(c.temporal, c.tile_base + n, col, j, s);
+        for (int g = 0; g < G; ++g)
+            for (int s = 0; s < S; ++s) keys[kg++] = group_key(c.temporal, c.tile_base + n, col, 8 * g, s);
     }
 }
 
@@ -437,7 +440,6 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                                     cnt_ideal += pc << t;
                                 }
                                 std::int64_t code = 0;
-                                const std::size_t key_at = (static_cast<std::size_t>(i * pr.Q + j)) * static_cast<std::size_t>(S);
                                 if (cy.table < 0) {
                                     code = cy.kind == cycle_kind::digital ? cnt_ideal : cnt_ideal * pr.top / cy.fs;
                                     acc[0] += cy.sign * (cnt_ideal << cy.shift);
@@ -451,7 +453,7 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                                         const double a = std::clamp(compress(creal, p.gain_compression) / static_cast<double>(cy.fs), 0.0, 1.0);
                                         const double sg = cy.noisy ? noise_sigma(a, p.sigma_rand, p.sigma_nl, p.row_parallelism) : 0.0;
                                         for (int s = 0; s < ns; ++s) {
-                                            const std::uint64_t u = sg > 0.0 ? draw63(keys[key_at + static_cast<std::size_t>(s)], gv) : 0;
+                                            const std::uint64_t u = sg > 0.0 ? keyed_u63(pr, keys, i, j, s, gv) : 0;
                                             samples[static_cast<std::size_t>(s)] =
                                                 c.mm       ? tab.convert_value(a, sg, u)
                                                 : sg > 0.0 ? sample_direct(a, sg, pr.top, u)
@@ -460,7 +462,7 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                                     } else {
                                         for (int s = 0; s < ns; ++s)
                                             samples[static_cast<std::size_t>(s)] =
-                                                cy.noisy ? tab.sample(cnt_ideal, draw63(keys[key_at + static_cast<std::size_t>(s)], gv))
+                                                cy.noisy ? keyed_sample(pr, keys, tab, cnt_ideal, i, j, s, gv)
                                                          : tab.code(cnt_ideal);
                                     }
                                     code = ns == 1 ? samples[0] : vote(samples.data(), ns, median);

@@ -1,6 +1,8 @@
 // AVX-512 kernel of the engine: eight input vectors per 512-bit register, one 64-bit word of an
-// activation plane per lane. Counts come from VPOPCNTQ, random numbers from a vectorised SplitMix64,
-// and noisy codes from a guide-table gather. Results are bit-identical to kernel_portable.
+// activation plane per lane. Counts come from VPOPCNTQ, random numbers from a vectorised SplitMix64
+// (detail::temporal_u63: one group draw gives the top byte of u for eight cycles, and the low 55
+// bits are drawn only where that byte does not settle the code), and noisy codes from a
+// guide-table gather. Results are bit-identical to kernel_portable.
 // This translation unit is compiled with AVX-512 flags and only entered after a CPUID check.
 #include "avx512_ops.hpp"
 #include "engine_impl.hpp"
@@ -42,23 +44,23 @@ inline void block_counts(const prepared& pr, const std::uint64_t* wo, const std:
     }
 }
 
-// Conversions of a block whose uniform fell below a table's slow_below_max(): they need the
-// exact check against slow_below(c) and possibly the tail lookup. Collected branch-free, then
-// processed eight at a time so that every gather lane does useful work.
+// Conversions of a block whose top byte of u is not among the table's fast bytes: they need the
+// rest of u and the table lookup. Pass 2 records a lane mask per cycle, pass 3 compacts the lanes
+// branch-free and processes them eight at a time so that every gather lane does useful work.
 struct alignas(64) lane_block {
     std::int64_t v[lanes];
 };
 
 struct slow_list {
-    std::vector<std::uint64_t> where;  // k * lanes + lane: cycle k, lane
-    std::vector<std::uint64_t> u;
+    // k * lanes + lane (cycle k, lane) | (group draw index g * lanes + lane) << 16 | 8 (j mod 8) << 32
+    std::vector<std::uint64_t> where;
     std::size_t table = 0;
+    bool base_is_count = false;  // the noise-free code is the count: no codes to store and gather
 };
 
 // Appends the lanes of m to a list whose fill count lives in a register of the caller.
-inline void push_slow(std::uint64_t* where, std::uint64_t* us, std::size_t& n, __mmask8 m, __m512i at, __m512i u) {
+inline void push_slow(std::uint64_t* where, std::size_t& n, __mmask8 m, __m512i at) {
     _mm512_storeu_si512(where + n, _mm512_maskz_compress_epi64(m, at));
-    _mm512_storeu_si512(us + n, _mm512_maskz_compress_epi64(m, u));
     n += static_cast<std::size_t>(__builtin_popcount(m));
 }
 
@@ -85,30 +87,61 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     const __m512i top1 = _mm512_set1_epi64(pr.top - 1);
     const __m512i zero = _mm512_setzero_si512();
     const __m512i one = _mm512_set1_epi64(1);
-    const __m512i iota = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
     bool all_linear = true;
     for (const cycle_info& cy : pr.cycles) all_linear = all_linear && cy.table < 0;
     std::vector<std::uint64_t> keys;
     std::vector<std::int32_t> samples(static_cast<std::size_t>(S));
+    std::vector<lane_block> vu_v(static_cast<std::size_t>(S));  // voted cycles: u [sample][lane]
+    std::uint64_t* const vu = reinterpret_cast<std::uint64_t*>(vu_v.data()->v);
     // [cycle][lane] counts and codes of the current block.
     std::vector<lane_block> counts_v(ncyc), codes_v(ncyc);
     std::int64_t* const counts = counts_v.data()->v;
     std::int64_t* const codes = codes_v.data()->v;
-    // Noisy conversions whose uniform fell outside the fast range, one list per noisy table (at most
-    // three: full group, short group, sign cycle), filled branch-free and refined eight at a time.
+    // Noisy conversions whose top byte of u fell outside the fast bytes, one list per noisy table (at
+    // most three: full group, short group, sign cycle), filled branch-free and refined eight at a time.
     std::vector<slow_list> slow;
     std::vector<int> slot_of(pr.tables.size(), -1);
     for (std::size_t t = 0; t < pr.tables.size(); ++t) {
         if (!pr.tables[t].noisy() || slow.size() == 3) continue;
         slot_of[t] = static_cast<int>(slow.size());
-        slow.push_back({std::vector<std::uint64_t>(ncyc * lanes + lanes), std::vector<std::uint64_t>(ncyc * lanes + lanes), t});
+        const conversion_table& tab = pr.tables[t];
+        slow.push_back({std::vector<std::uint64_t>(ncyc * lanes + lanes), t, tab.arithmetic() && tab.code_mult() == 1});
     }
-    std::uint64_t* const w0 = slow.size() > 0 ? slow[0].where.data() : nullptr;
-    std::uint64_t* const w1 = slow.size() > 1 ? slow[1].where.data() : nullptr;
-    std::uint64_t* const w2 = slow.size() > 2 ? slow[2].where.data() : nullptr;
-    std::uint64_t* const u0 = slow.size() > 0 ? slow[0].u.data() : nullptr;
-    std::uint64_t* const u1 = slow.size() > 1 ? slow[1].u.data() : nullptr;
-    std::uint64_t* const u2 = slow.size() > 2 ? slow[2].u.data() : nullptr;
+    // The listed cycles of each list (pass 2 records their slow-lane masks, pass 3 compacts them).
+    std::vector<std::vector<std::size_t>> listed_k(slow.size());
+    for (std::size_t k = 0; k < ncyc; ++k) {
+        const cycle_info& cy = pr.cycles[k];
+        if (cy.table >= 0 && cy.noisy && !c.mm && !(cy.kind == cycle_kind::voted && S > 1))
+            listed_k[static_cast<std::size_t>(slot_of[static_cast<std::size_t>(cy.table)])].push_back(k);
+    }
+    std::vector<std::uint8_t> slow_mask(ncyc, 0);
+    // Random draws (detail::temporal_u63): one group draw per (i, j / 8) and block serves the top
+    // bytes of u of up to eight cycles; the cycle streams' low 55 bits are drawn only for the lanes
+    // whose byte falls outside the table's fast bytes (pass 3) or for per-column tables.
+    const int G = groups_of(pr.Q);
+    const std::size_t gkeys_at = group_keys_at(pr);
+    std::vector<std::size_t> group_of(ncyc);
+    std::vector<int> j_of(ncyc);
+    std::vector<std::uint64_t> at_base(ncyc), ckeys(ncyc);
+    for (std::size_t k = 0; k < ncyc; ++k) {
+        const int i = static_cast<int>(k) / pr.Q, j = static_cast<int>(k) % pr.Q;
+        group_of[k] = static_cast<std::size_t>(i * G + j / 8);
+        j_of[k] = j;
+        at_base[k] = (k * lanes) | (group_of[k] * lanes) << 16 | static_cast<std::uint64_t>(8 * (j % 8)) << 32;
+    }
+    std::vector<lane_block> hbuf_v(static_cast<std::size_t>(pr.P * G));
+    std::uint64_t* const hbuf = reinterpret_cast<std::uint64_t*>(hbuf_v.data()->v);
+    const __m512i iota2 = _mm512_set_epi64(7 * 0x10001, 6 * 0x10001, 5 * 0x10001, 4 * 0x10001, 3 * 0x10001,
+                                           2 * 0x10001, 0x10001, 0);
+    const __m512i mask16 = _mm512_set1_epi64(0xFFFF);
+    // Pass 3's moved conversions of one list: cycle k * lanes + lane, noisy code, base code, count.
+    std::vector<lane_block> moved_v(4 * (ncyc + 1));
+    std::int64_t* const mv_w = moved_v.data()->v;
+    std::int64_t* const mv_q = mv_w + (ncyc + 1) * lanes;
+    std::int64_t* const mv_b = mv_q + (ncyc + 1) * lanes;
+    std::int64_t* const mv_c = mv_b + (ncyc + 1) * lanes;
+    std::vector<lane_block> us_v(ncyc + 1);  // pass 3: u of the listed lanes
+    std::uint64_t* const us = reinterpret_cast<std::uint64_t*>(us_v.data()->v);
     // Tables whose noise-free code never sits on a rail for an interior count: in their noisy
     // cycles only noise makes saturations, and pass 3 counts those on the lanes it moves.
     std::vector<char> rails_free(pr.tables.size(), 0);
@@ -118,6 +151,17 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
         for (std::int64_t n = 1; n < tab.full_scale() && free; ++n) free = tab.code(n) != 0 && tab.code(n) != pr.top;
         rails_free[t] = free;
     }
+    // Listed cycles with nothing but the byte test to do in pass 2: arithmetic tables with code =
+    // count (no codes to store, no errors to record) whose rails only noise reaches.
+    std::vector<char> quick(ncyc, 0);
+    std::vector<long long> byte_lo(ncyc, 0), byte_n(ncyc, 0);
+    for (const std::vector<std::size_t>& ks : listed_k)
+        for (const std::size_t k : ks) {
+            const auto t = static_cast<std::size_t>(pr.cycles[k].table);
+            quick[k] = slow[static_cast<std::size_t>(slot_of[t])].base_is_count && rails_free[t];
+            byte_lo[k] = pr.tables[t].fast_byte_lo();
+            byte_n[k] = static_cast<long long>(pr.tables[t].fast_byte_hi() - pr.tables[t].fast_byte_lo());
+        }
     // Static mismatch: the table of each cycle of the current output (its column's own table).
     std::vector<const conversion_table*> tabs(ncyc, nullptr);
     alignas(64) std::array<std::int64_t, lanes> lane_tmp{};
@@ -128,7 +172,10 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
         const std::size_t ce = std::min(b1, cb + chunk_blocks);
         for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
             for (std::size_t o = 0; o < pr.outputs; ++o) {
-                if (pr.any_noisy) fill_keys(c, n, o, keys);
+                if (pr.any_noisy) {
+                    fill_keys(c, n, o, keys);
+                    for (std::size_t k = 0; k < ncyc; ++k) ckeys[k] = keys[k * static_cast<std::size_t>(S)];
+                }
                 if (c.mm) {
                     for (std::size_t k = 0; k < ncyc; ++k) {
                         const int i = static_cast<int>(k) / pr.Q, j = static_cast<int>(k) % pr.Q;
@@ -155,25 +202,49 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                         for (std::size_t l = 0; l < lanes; ++l)
                             vg_tmp[l] = (c.first_vector + b * lanes + l + 1) * golden_gamma;
                         const __m512i vg = _mm512_load_si512(vg_tmp.data());
-                        std::size_t n0 = 0, n1 = 0, n2 = 0;
-                        // Pass 2: noise-free (or voted) codes, saturation and shift-add, plus the list
-                        // of noisy conversions whose uniform fell outside the table's fast range.
+                        // The group draw of the current (i, j / 8), and the byte-wise fast mask of
+                        // it for table fast_table.
+                        std::size_t cur_group = ~std::size_t{0};
+                        __m512i h = zero;
+#define ACIM_GROUP_DRAW(k)                                                                                          \
+    if (group_of[k] != cur_group) {                                                                                 \
+        cur_group = group_of[k];                                                                                    \
+        h = mix64v(_mm512_add_epi64(                                                                                \
+            _mm512_set1_epi64(static_cast<long long>(keys[gkeys_at + cur_group * static_cast<std::size_t>(S)])), vg)); \
+        _mm512_store_si512(hbuf + cur_group * lanes, h);                                                            \
+    }
+                        // Pass 2: noise-free (or voted) codes, saturation and shift-add, plus the lane
+                        // masks of the noisy conversions whose byte of u fell outside the fast bytes.
                         __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, sat = zero;
                         for (std::size_t k = 0; k < ncyc; ++k) {
                             const cycle_info& cy = pr.cycles[k];
                             const __m512i count = _mm512_load_si512(counts + k * lanes);
                             __m512i val = count;
-                            if (cy.table >= 0) {
+                            if (quick[k]) {
+                                // Listed noisy cycle whose noise-free code is its count and whose
+                                // saturations only noise makes (pass 3 counts them).
+                                ACIM_GROUP_DRAW(k)
+                                const __m512i byte = group_byte_v(h, j_of[k]);
+                                slow_mask[k] = static_cast<std::uint8_t>(~_mm512_cmplt_epu64_mask(
+                                    _mm512_sub_epi64(byte, _mm512_set1_epi64(byte_lo[k])), _mm512_set1_epi64(byte_n[k])));
+                            } else if (cy.table >= 0) {
                                 const conversion_table& tab = c.mm ? *tabs[k] : pr.tables[static_cast<std::size_t>(cy.table)];
                                 const std::size_t key_at = k * static_cast<std::size_t>(S);
                                 if (cy.kind == cycle_kind::voted && S > 1 && cy.noisy) {
+                                    // u of every sample and lane (detail::temporal_u63), then the
+                                    // samples and their vote lane by lane.
+                                    for (int s = 0; s < S; ++s) {
+                                        const auto sz = static_cast<std::size_t>(s);
+                                        _mm512_store_si512(vu + sz * lanes,
+                                                           temporal_u63v(keys[key_at + sz],
+                                                                         keys[gkeys_at + group_of[k] * static_cast<std::size_t>(S) + sz],
+                                                                         vg, j_of[k]));
+                                    }
                                     for (std::size_t l = 0; l < lanes; ++l) {
                                         std::int64_t q = 0;
                                         if (l < nvalid) {
-                                            const std::uint64_t gv = c.first_vector + b * lanes + l;
-                                            for (int s = 0; s < S; ++s)
-                                                samples[static_cast<std::size_t>(s)] = tab.sample(
-                                                    counts[k * lanes + l], draw63(keys[key_at + static_cast<std::size_t>(s)], gv));
+                                            for (std::size_t s = 0; s < static_cast<std::size_t>(S); ++s)
+                                                samples[s] = tab.sample(counts[k * lanes + l], vu[s * lanes + l]);
                                             q = vote(samples.data(), S, median);
                                             const std::int64_t err = q - ideal_code(counts[k * lanes + l], cy.fs, pr.top);
                                             if (err != 0)
@@ -189,7 +260,10 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                         // mismatched table's fast range is often narrow (some
                                         // count sits near a threshold): then the guide lookup of
                                         // every lane replaces the noise-free gather.
-                                        const __m512i u = u63v(keys[key_at], vg);
+                                        ACIM_GROUP_DRAW(k)
+                                        const __m512i u = _mm512_or_si512(
+                                            _mm512_slli_epi64(group_byte_v(h, j_of[k]), 55),
+                                            low55_v(_mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(keys[key_at])), vg)));
                                         if (tab.fast_hi() - tab.fast_lo() < (std::uint64_t{1} << 62)) {
                                             val = sample_v(tab, count, u, zero, valid);
                                         } else {
@@ -198,16 +272,12 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                             if (m) val = sample_v(tab, count, u, val, m);
                                         }
                                     } else if (cy.noisy) {
+                                        const int slot = slot_of[static_cast<std::size_t>(cy.table)];
                                         val = base_code_v(tab, count);
-                                        _mm512_store_si512(codes + k * lanes, val);
-                                        const __m512i u = u63v(keys[key_at], vg);
-                                        const __mmask8 m = slow_lanes(tab, u);
-                                        const __m512i at = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(k * lanes)), iota);
-                                        switch (slot_of[static_cast<std::size_t>(cy.table)]) {
-                                        case 0: push_slow(w0, u0, n0, m, at, u); break;
-                                        case 1: push_slow(w1, u1, n1, m, at, u); break;
-                                        default: push_slow(w2, u2, n2, m, at, u); break;
-                                        }
+                                        if (!slow[static_cast<std::size_t>(slot)].base_is_count)
+                                            _mm512_store_si512(codes + k * lanes, val);
+                                        ACIM_GROUP_DRAW(k)
+                                        slow_mask[k] = static_cast<std::uint8_t>(~fast_bytes(tab, group_byte_v(h, j_of[k])));
                                     } else {
                                         val = base_code_v(tab, count);
                                     }
@@ -228,47 +298,69 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                             default: a3 = _mm512_add_epi64(a3, val); break;
                             }
                         }
+#undef ACIM_GROUP_DRAW
                         saturations += static_cast<std::uint64_t>(_mm512_reduce_add_epi64(sat));
                         alignas(64) std::int64_t acc[4][lanes];
                         _mm512_store_si512(acc[0], a0);
                         _mm512_store_si512(acc[1], a1);
                         _mm512_store_si512(acc[2], a2);
                         _mm512_store_si512(acc[3], a3);
-                        // Pass 3: sample the listed conversions eight at a time and correct the
-                        // accumulators and the saturation count where noise moved the code.
+                        // Pass 3: list the masked conversions, complete their u, sample them eight at
+                        // a time, and correct the accumulators, the saturation count and the error
+                        // histogram where noise moved the code.
                         for (std::size_t t = 0; t < slow.size(); ++t) {
-                            const slow_list& sl = slow[t];
-                            const std::size_t ns = t == 0 ? n0 : (t == 1 ? n1 : n2);
+                            slow_list& sl = slow[t];
+                            std::size_t ns = 0;
+                            for (const std::size_t k : listed_k[t])
+                                push_slow(sl.where.data(), ns, slow_mask[k],
+                                          _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(at_base[k])), iota2));
+                            std::size_t nmoved = 0;
+                            // u of every listed lane first: the byte of the lane's group draw and the
+                            // low bits of its cycle stream (a branch-free loop, so the gathers overlap).
+                            // The last batch reads up to seven entries past ns: they hold zeros or
+                            // earlier entries, valid indices, and their u is never used.
+                            for (std::size_t s0 = 0; s0 < ns; s0 += lanes) {
+                                const __m512i packed = _mm512_loadu_si512(sl.where.data() + s0);
+                                const __m512i where = _mm512_and_si512(packed, mask16);
+                                const __m512i hg = _mm512_i64gather_epi64(_mm512_and_si512(_mm512_srli_epi64(packed, 16), mask16), hbuf, 8);
+                                const __m512i byte = _mm512_and_si512(_mm512_srlv_epi64(hg, _mm512_srli_epi64(packed, 32)),
+                                                                      _mm512_set1_epi64(0xFF));
+                                const __m512i ck = _mm512_i64gather_epi64(_mm512_srli_epi64(where, 3), ckeys.data(), 8);
+                                _mm512_store_si512(us + s0, _mm512_or_si512(_mm512_slli_epi64(byte, 55),
+                                                                            low55_v(_mm512_add_epi64(ck, _mm512_permutexvar_epi64(where, vg)))));
+                            }
                             for (std::size_t s0 = 0; s0 < ns; s0 += lanes) {
                                 const std::size_t m = std::min(lanes, ns - s0);
                                 const auto mk = static_cast<__mmask8>((1u << m) - 1u);
-                                const __m512i where = _mm512_maskz_loadu_epi64(mk, sl.where.data() + s0);
-                                const __m512i u = _mm512_maskz_loadu_epi64(mk, sl.u.data() + s0);
+                                const __m512i where = _mm512_and_si512(_mm512_maskz_loadu_epi64(mk, sl.where.data() + s0), mask16);
                                 const __m512i count = _mm512_mask_i64gather_epi64(zero, mk, where, counts, 8);
-                                const __m512i base = _mm512_mask_i64gather_epi64(zero, mk, where, codes, 8);
+                                const __m512i base =
+                                    sl.base_is_count ? count : _mm512_mask_i64gather_epi64(zero, mk, where, codes, 8);
+                                const __m512i u = _mm512_load_si512(us + s0);
                                 const __m512i q = sample_v(pr.tables[sl.table], count, u, base, mk);
-                                auto moved = static_cast<unsigned>(_mm512_mask_cmpneq_epi64_mask(mk, q, base));
-                                if (!moved) continue;
-                                alignas(64) std::array<std::int64_t, lanes> qa{}, ba{}, ca{};
-                                alignas(64) std::array<std::uint64_t, lanes> wh{};
-                                _mm512_store_si512(qa.data(), q);
-                                _mm512_store_si512(ba.data(), base);
-                                _mm512_store_si512(ca.data(), count);
-                                _mm512_store_si512(wh.data(), where);
-                                for (; moved; moved &= moved - 1) {
-                                    const auto l = static_cast<std::size_t>(__builtin_ctz(moved));
-                                    const std::size_t k = wh[l] / lanes, lane = wh[l] % lanes;
-                                    const cycle_info& cy = pr.cycles[k];
-                                    acc[cy.acc][lane] += cy.sign * (qa[l] - ba[l]) * (std::int64_t{1} << cy.shift);
-                                    if (lane < nvalid) {
-                                        saturations += saturated(qa[l], pr.top, ca[l], cy.fs);
-                                        saturations -= saturated(ba[l], pr.top, ca[l], cy.fs);
-                                        const conversion_table& tab = pr.tables[sl.table];
-                                        const std::int64_t ideal = tab.arithmetic() ? ba[l] : ideal_code(ca[l], cy.fs, pr.top);
-                                        std::uint64_t* e = errs + k * code_error_histogram::bins;
-                                        if (ba[l] != ideal) --e[static_cast<std::size_t>(code_error_histogram::bin(ba[l] - ideal))];
-                                        if (qa[l] != ideal) ++e[static_cast<std::size_t>(code_error_histogram::bin(qa[l] - ideal))];
-                                    }
+                                // The lanes noise moved, collected branch-free so that the batches'
+                                // gather chains overlap; they are applied below.
+                                const __mmask8 moved = _mm512_mask_cmpneq_epi64_mask(mk, q, base);
+                                _mm512_storeu_si512(mv_w + nmoved, _mm512_maskz_compress_epi64(moved, where));
+                                _mm512_storeu_si512(mv_q + nmoved, _mm512_maskz_compress_epi64(moved, q));
+                                _mm512_storeu_si512(mv_b + nmoved, _mm512_maskz_compress_epi64(moved, base));
+                                _mm512_storeu_si512(mv_c + nmoved, _mm512_maskz_compress_epi64(moved, count));
+                                nmoved += static_cast<std::size_t>(__builtin_popcount(moved));
+                            }
+                            const conversion_table& tab = pr.tables[sl.table];
+                            for (std::size_t e0 = 0; e0 < nmoved; ++e0) {
+                                const std::size_t k = static_cast<std::size_t>(mv_w[e0]) / lanes,
+                                                  lane = static_cast<std::size_t>(mv_w[e0]) % lanes;
+                                const std::int64_t qa = mv_q[e0], ba = mv_b[e0], ca = mv_c[e0];
+                                const cycle_info& cy = pr.cycles[k];
+                                acc[cy.acc][lane] += cy.sign * (qa - ba) * (std::int64_t{1} << cy.shift);
+                                if (lane < nvalid) {
+                                    saturations += saturated(qa, pr.top, ca, cy.fs);
+                                    saturations -= saturated(ba, pr.top, ca, cy.fs);
+                                    const std::int64_t ideal = tab.arithmetic() ? ba : ideal_code(ca, cy.fs, pr.top);
+                                    std::uint64_t* e = errs + k * code_error_histogram::bins;
+                                    if (ba != ideal) --e[static_cast<std::size_t>(code_error_histogram::bin(ba - ideal))];
+                                    if (qa != ideal) ++e[static_cast<std::size_t>(code_error_histogram::bin(qa - ideal))];
                                 }
                             }
                         }

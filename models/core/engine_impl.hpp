@@ -79,6 +79,37 @@ inline std::uint64_t cycle_key(std::uint64_t base, std::size_t tile, std::uint64
                                  (static_cast<std::uint64_t>(j) << 8) | static_cast<std::uint64_t>(sample);
     return mix64(base ^ packed);
 }
+// Stream base of one (tile, column, group of eight activation cycles j / 8, vote sample): the
+// packing of cycle_key with the group in place of j and bit 63 set, which no cycle key has, so
+// group streams never share a base with cycle streams.
+inline std::uint64_t group_key(std::uint64_t base, std::size_t tile, std::uint64_t column, int j, int sample) {
+    const std::uint64_t packed = (std::uint64_t{1} << 63) | (static_cast<std::uint64_t>(tile) << 40) | (column << 16) |
+                                 (static_cast<std::uint64_t>(j >> 3) << 8) | static_cast<std::uint64_t>(sample);
+    return mix64(base ^ packed);
+}
+// The 63-bit uniform u of the conversion of cycle j (vote sample s) of vector gv, the only way
+// temporal noise is drawn: its top 8 bits are byte j mod 8 of the draw of the cycle group's stream
+// (one 64-bit hash serves eight cycles), its low 55 bits the top bits of the draw of the cycle's own
+// stream. Both draws are uniform and independent, so u is exactly uniform on 63 bits; kernels
+// decide most conversions from the byte alone (conversion_table::fast_byte_lo/hi) and draw the
+// low bits only for the rest.
+constexpr int u_low_bits = 55;
+constexpr std::uint64_t temporal_hi(std::uint64_t group_draw, int j) noexcept {
+    return ((group_draw >> (8 * (j & 7))) & 0xFFu) << u_low_bits;
+}
+constexpr std::uint64_t temporal_low(std::uint64_t cycle_draw) noexcept { return cycle_draw >> (64 - u_low_bits); }
+constexpr std::uint64_t temporal_u63(std::uint64_t cycle_stream, std::uint64_t group_stream, std::uint64_t gv,
+                                     int j) noexcept {
+    return temporal_hi(draw(group_stream, gv), j) | temporal_low(draw(cycle_stream, gv));
+}
+// tab.sample(c, temporal_u63(...)), drawing the low bits only when the top byte does not settle
+// the noise-free code.
+inline std::int32_t sample_temporal(const conversion_table& tab, std::int64_t c, std::uint64_t cycle_stream,
+                                    std::uint64_t group_stream, std::uint64_t gv, int j) {
+    const std::uint64_t hi = temporal_hi(draw(group_stream, gv), j);
+    if ((hi >> u_low_bits) - tab.fast_byte_lo() < tab.fast_byte_hi() - tab.fast_byte_lo()) return tab.code(c);
+    return tab.sample(c, hi | temporal_low(draw(cycle_stream, gv)));
+}
 constexpr std::uint64_t max_key_tiles = std::uint64_t{1} << 20;
 constexpr std::uint64_t max_key_columns = std::uint64_t{1} << 24;
 
@@ -105,8 +136,31 @@ void check_inputs(const cim_params& p, const std::int32_t* x, std::size_t n, std
 void make_cell_delta(const cim_params& p, const std::vector<row_tile>& tiles, std::size_t cols,
                      const stream_key& key, std::vector<double>& delta, std::size_t& drows);
 
-// Keys of every (i, j, sample) of output o in tile n: [i][j][sample].
+// Keys of every (i, j, sample) of output o in tile n: the cycle streams [i][j][sample], followed
+// by the group streams [i][j / 8][sample] at group_keys_at(pr).
 void fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vector<std::uint64_t>& keys);
+inline int groups_of(int Q) { return (Q + 7) / 8; }
+inline std::size_t group_keys_at(const prepared& pr) {
+    return static_cast<std::size_t>(pr.P * pr.Q * pr.params.voting_samples);
+}
+// u of cycle (i, j), sample s, vector gv from the keys of fill_keys.
+inline std::uint64_t keyed_u63(const prepared& pr, const std::vector<std::uint64_t>& keys, int i, int j, int s,
+                               std::uint64_t gv) {
+    const auto S = static_cast<std::size_t>(pr.params.voting_samples);
+    const std::uint64_t ck = keys[static_cast<std::size_t>(i * pr.Q + j) * S + static_cast<std::size_t>(s)];
+    const std::uint64_t gk = keys[group_keys_at(pr) + static_cast<std::size_t>(i * groups_of(pr.Q) + (j >> 3)) * S +
+                                  static_cast<std::size_t>(s)];
+    return temporal_u63(ck, gk, gv, j);
+}
+// sample_temporal of cycle (i, j), sample s, vector gv from the keys of fill_keys.
+inline std::int32_t keyed_sample(const prepared& pr, const std::vector<std::uint64_t>& keys, const conversion_table& tab,
+                                 std::int64_t c, int i, int j, int s, std::uint64_t gv) {
+    const auto S = static_cast<std::size_t>(pr.params.voting_samples);
+    const std::uint64_t ck = keys[static_cast<std::size_t>(i * pr.Q + j) * S + static_cast<std::size_t>(s)];
+    const std::uint64_t gk = keys[group_keys_at(pr) + static_cast<std::size_t>(i * groups_of(pr.Q) + (j >> 3)) * S +
+                                  static_cast<std::size_t>(s)];
+    return sample_temporal(tab, c, ck, gk, gv, j);
+}
 
 inline bool saturated(std::int64_t code, std::int64_t top, std::int64_t ideal, std::int64_t fs) {
     return (code == 0 || code == top) && ideal > 0 && ideal < fs;

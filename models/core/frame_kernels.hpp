@@ -23,10 +23,10 @@ std::uint64_t frame_active_rows_avx512(const frame_plan& plan, const std::uint64
 void frame_counts_avx512(const frame_plan& plan, const std::uint64_t* wplanes, const frame_id& id, frame_data& f);
 
 // Single-conversion codes of `ncols` columns cols[] through `tab` (neither direct-sampled nor
-// cell variation); keys[k] is column k's noise stream when the table is noisy. Returns the
-// saturations.
+// cell variation) in activation cycle j; keys[2k] and keys[2k + 1] are column k's cycle and group
+// noise streams (detail::temporal_u63) when the table is noisy. Returns the saturations.
 std::uint64_t frame_convert_avx512(const conversion_table& tab, const std::size_t* cols, const std::uint64_t* keys,
-                                   std::size_t ncols, const frame_id& id, frame_data& f);
+                                   std::size_t ncols, int j, const frame_id& id, frame_data& f);
 
 // acc[o][v] += sum over bits i of codes[o * P + i][v] * cycle(i, j).weight, modulo 2^64.
 void frame_accumulate_avx512(const frame_plan& plan, const frame_id& id, const frame_data& f, std::uint64_t* acc,

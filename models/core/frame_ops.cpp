@@ -26,12 +26,14 @@ adc_model model_of(const cim_params& p) {
 
 // Real-valued (cell-variation) count through the ADC transfer, exactly as mvm_engine's portable kernel.
 std::int32_t convert_real(const cim_params& p, std::int64_t fs, std::int64_t top, bool noisy, std::int32_t count,
-                          double cell, std::uint64_t key, std::uint64_t gv, const conversion_table* mm) {
+                          double cell, std::uint64_t key, std::uint64_t gkey, int j, std::uint64_t gv,
+                          const conversion_table* mm) {
     const double creal = static_cast<double>(count) + cell;
     const double a = std::clamp(compress(creal, p.gain_compression) / static_cast<double>(fs), 0.0, 1.0);
     const double sg = noisy ? noise_sigma(a, p.sigma_rand, p.sigma_nl, p.row_parallelism) : 0.0;
-    if (mm != nullptr) return mm->convert_value(a, sg, sg > 0.0 ? draw63(key, gv) : 0);
-    return sg > 0.0 ? sample_direct(a, sg, top, draw63(key, gv))
+    const std::uint64_t u = sg > 0.0 ? detail::temporal_u63(key, gkey, gv, j) : 0;
+    if (mm != nullptr) return mm->convert_value(a, sg, u);
+    return sg > 0.0 ? sample_direct(a, sg, top, u)
                     : static_cast<std::int32_t>(std::nearbyint(a * static_cast<double>(top)));
 }
 
@@ -283,9 +285,11 @@ std::int32_t adc_core::sample_code(const frame_id& id, const frame_data& f, std:
     const std::uint64_t gv = id.first_vector + v;
     const bool noisy = tab.noisy();
     const std::uint64_t key = noisy ? detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + column, j, sample) : 0;
+    const std::uint64_t gkey = noisy ? detail::group_key(m_temporal, m_tile_base + id.tile, m_column_base + column, j, sample) : 0;
     if (p.cell_sigma > 0.0)
-        return convert_real(p, tab.full_scale(), pl.denominator(), noisy, count, f.cell[column * f.stride + v], key, gv, mt);
-    return noisy ? tab.sample(count, draw63(key, gv)) : tab.code(count);
+        return convert_real(p, tab.full_scale(), pl.denominator(), noisy, count, f.cell[column * f.stride + v], key, gkey,
+                            j, gv, mt);
+    return noisy ? detail::sample_temporal(tab, count, key, gkey, gv, j) : tab.code(count);
 }
 
 const conversion_table* adc_core::table(std::size_t column, int j) const {
@@ -342,8 +346,12 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
                 for (std::size_t o = 0; o < outputs; ++o) {
                     const std::size_t col = o * P + static_cast<std::size_t>(i);
                     f.code_rows[col] = f.code_row(col);
-                    const std::uint64_t key = noisy ? detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, 0) : 0;
-                    saturations += detail::frame_convert_avx512(m_mm->table(col, j), &col, &key, 1, id, f);
+                    std::uint64_t key[2] = {0, 0};
+                    if (noisy) {
+                        key[0] = detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, 0);
+                        key[1] = detail::group_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, 0);
+                    }
+                    saturations += detail::frame_convert_avx512(m_mm->table(col, j), &col, key, 1, j, id, f);
                 }
             continue;
         }
@@ -355,20 +363,26 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
                     const std::size_t col = o * P + static_cast<std::size_t>(i);
                     m_cols.push_back(col);
                     f.code_rows[col] = f.code_row(col);
-                    if (noisy) m_keys.push_back(detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, 0));
+                    if (noisy) {
+                        m_keys.push_back(detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, 0));
+                        m_keys.push_back(detail::group_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, 0));
+                    }
                 }
-            saturations += detail::frame_convert_avx512(tab, m_cols.data(), m_keys.data(), m_cols.size(), id, f);
+            saturations += detail::frame_convert_avx512(tab, m_cols.data(), m_keys.data(), m_cols.size(), j, id, f);
             continue;
         }
-        keys.assign(static_cast<std::size_t>(ns), 0);
+        keys.assign(static_cast<std::size_t>(2 * ns), 0);
         samples.assign(static_cast<std::size_t>(ns), 0);
         for (const int i : pl.bits(j, kind)) {
             for (std::size_t o = 0; o < outputs; ++o) {
                 const std::size_t col = o * P + static_cast<std::size_t>(i);
                 if (noisy)
-                    for (int s = 0; s < ns; ++s)
-                        keys[static_cast<std::size_t>(s)] =
+                    for (int s = 0; s < ns; ++s) {
+                        keys[static_cast<std::size_t>(2 * s)] =
                             detail::cycle_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, s);
+                        keys[static_cast<std::size_t>(2 * s + 1)] =
+                            detail::group_key(m_temporal, m_tile_base + id.tile, m_column_base + col, j, s);
+                    }
                 const std::int32_t* count = f.count_row(col);
                 const double* csum = cell ? f.cell.data() + col * f.stride : nullptr;
                 std::int32_t* code = f.code_row(col);
@@ -379,8 +393,9 @@ void adc_core::convert(const frame_id& id, frame_data& f, engine_counters& cnt) 
                     const std::uint64_t gv = id.first_vector + v;
                     for (int s = 0; s < ns; ++s) {
                         const auto si = static_cast<std::size_t>(s);
-                        samples[si] = csum != nullptr ? convert_real(p, fs, top, noisy, count[v], csum[v], keys[si], gv, mt)
-                                      : noisy         ? ct.sample(count[v], draw63(keys[si], gv))
+                        samples[si] = csum != nullptr ? convert_real(p, fs, top, noisy, count[v], csum[v], keys[2 * si],
+                                                                     keys[2 * si + 1], j, gv, mt)
+                                      : noisy ? detail::sample_temporal(ct, count[v], keys[2 * si], keys[2 * si + 1], gv, j)
                                                       : ct.code(count[v]);
                     }
                     const std::int32_t q = ns == 1 ? samples[0] : vote(samples.data(), ns, median);
@@ -447,7 +462,7 @@ void digital_core::compute(const frame_id& id, frame_data& f, engine_counters& c
             const conversion_table& ct = mt ? *mt : *tab;
             for (std::size_t v = 0; v < nv; ++v) {
                 const std::int32_t q =
-                    csum != nullptr ? convert_real(p, fs, top, false, count[v], csum[v], 0, 0, mt) : ct.code(count[v]);
+                    csum != nullptr ? convert_real(p, fs, top, false, count[v], csum[v], 0, 0, 0, 0, mt) : ct.code(count[v]);
                 saturations += detail::saturated(q, top, count[v], fs);
                 code[v] = q;
             }

@@ -144,7 +144,7 @@ void frame_counts_avx512(const frame_plan& plan, const std::uint64_t* wplanes, c
 }
 
 std::uint64_t frame_convert_avx512(const conversion_table& tab, const std::size_t* cols, const std::uint64_t* keys,
-                                   std::size_t ncols, const frame_id& id, frame_data& f) {
+                                   std::size_t ncols, int j, const frame_id& id, frame_data& f) {
     const std::int64_t fs = tab.full_scale();
     const __m512i top1 = _mm512_set1_epi64(tab.top() - 1);
     const __m512i step = _mm512_set1_epi64(static_cast<long long>(lanes * golden_gamma));
@@ -167,11 +167,13 @@ std::uint64_t frame_convert_avx512(const conversion_table& tab, const std::size_
         }
         return 0;
     }
-    // Noisy conversions whose uniform falls outside the table's fast range are listed branch-free
-    // (index into the frame arrays, uniform) and sampled eight at a time, so that every gather lane
+    // Noisy conversions whose top byte of u (detail::temporal_u63) does not settle the noise-free
+    // code are listed branch-free (index into the frame arrays | the byte << 55, and the cycle
+    // stream's counter before the mix) and sampled eight at a time, so that every gather lane
     // works; the list is flushed when full and at the end, as in the engine's kernel.
     constexpr std::size_t list_cap = 1024;
-    alignas(64) std::uint64_t where[list_cap + lanes], us[list_cap + lanes];
+    constexpr std::uint64_t at_mask = (std::uint64_t{1} << 55) - 1;
+    alignas(64) std::uint64_t where[list_cap + lanes], zs[list_cap + lanes];
     std::size_t listed = 0;
     std::int32_t* const counts = f.counts.data();
     std::int32_t* const codes = f.codes.data();
@@ -179,8 +181,10 @@ std::uint64_t frame_convert_avx512(const conversion_table& tab, const std::size_
     auto flush = [&] {
         for (std::size_t s0 = 0; s0 < listed; s0 += lanes) {
             const __mmask8 mk = lane_mask(listed - s0);
-            const __m512i at = _mm512_maskz_loadu_epi64(mk, where + s0);
-            const __m512i u = _mm512_maskz_loadu_epi64(mk, us + s0);
+            const __m512i packed = _mm512_maskz_loadu_epi64(mk, where + s0);
+            const __m512i at = _mm512_and_si512(packed, _mm512_set1_epi64(static_cast<long long>(at_mask)));
+            const __m512i u = _mm512_or_si512(_mm512_andnot_si512(_mm512_set1_epi64(static_cast<long long>(at_mask)), packed),
+                                              low55_v(_mm512_maskz_loadu_epi64(mk, zs + s0)));
             const __m512i count =
                 _mm512_cvtepi32_epi64(_mm512_mask_i64gather_epi32(_mm256_setzero_si256(), mk, at, counts, 4));
             const __m512i base =
@@ -214,11 +218,14 @@ std::uint64_t frame_convert_avx512(const conversion_table& tab, const std::size_
             const __m512i count = _mm512_cvtepi32_epi64(_mm256_maskz_loadu_epi32(valid, cnt + v0));
             const __m512i code = base_code_v(tab, count);
             if (tab.noisy()) {
-                const __m512i u = u63v(keys[k], vg);
-                const __mmask8 slow = slow_lanes(tab, u) & valid;
-                const __m512i at = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(row + v0)), iota);
+                const __m512i byte = group_byte_v(
+                    mix64v(_mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(keys[2 * k + 1])), vg)), j);
+                const auto slow = static_cast<__mmask8>(~fast_bytes(tab, byte) & valid);
+                const __m512i at = _mm512_or_si512(
+                    _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(row + v0)), iota), _mm512_slli_epi64(byte, 55));
+                const __m512i z = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(keys[2 * k])), vg);
                 _mm512_storeu_si512(where + listed, _mm512_maskz_compress_epi64(slow, at));
-                _mm512_storeu_si512(us + listed, _mm512_maskz_compress_epi64(slow, u));
+                _mm512_storeu_si512(zs + listed, _mm512_maskz_compress_epi64(slow, z));
                 listed += static_cast<std::size_t>(__builtin_popcount(slow));
             }
             sat += static_cast<std::uint64_t>(__builtin_popcount(rail_mask(code, count, top1, fs) & valid));

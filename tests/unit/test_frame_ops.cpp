@@ -425,7 +425,12 @@ TEST(frame_ops, voted_columns_take_the_vote_of_the_keyed_samples) {
         for (std::size_t col = 0; col < 4; ++col) {
             const std::uint64_t packed = (std::uint64_t{0} << 40) | ((key.column_base + col) << 16) | (std::uint64_t{1} << 8);
             std::vector<std::int32_t> s(5);
-            for (std::uint64_t k = 0; k < 5; ++k) s[k] = tab.sample(f.count(v, col), draw63(mix64(base ^ (packed | k)), 1000 + v));
+            // Cycle 1 of group 0: u = byte 1 of the group stream's draw << 55 | the cycle stream's top 55 bits.
+            const std::uint64_t gpacked = (std::uint64_t{1} << 63) | ((key.column_base + col) << 16);
+            for (std::uint64_t k = 0; k < 5; ++k) {
+                const std::uint64_t hi = (draw(mix64(base ^ (gpacked | k)), 1000 + v) >> 8 & 0xFF) << 55;
+                s[k] = tab.sample(f.count(v, col), hi | draw(mix64(base ^ (packed | k)), 1000 + v) >> 9);
+            }
             const std::int32_t want = vote(s.data(), 5, false);
             EXPECT_EQ(f.code(v, col), want) << "vector " << v << " column " << col;
             moved += want != tab.code(f.count(v, col));
