@@ -11,7 +11,7 @@ using namespace acim::workloads;
 tlm_backend::tlm_backend(const network& net, const backend_config& cfg, const network_map& map, sc::adc_kind adc,
                          vp::cpu& cpu, const std::vector<std::uint64_t>& bases, const std::vector<unsigned>& irq_lines,
                          std::vector<const sc::acim_macro*> macros)
-    : m_net(net), m_cfg(cfg), m_map(map), m_adc(adc), m_cpu(cpu), m_macros(std::move(macros)) {
+    : m_cfg(cfg), m_map(map), m_adc(adc), m_cpu(cpu), m_macros(std::move(macros)) {
     if (!m_macros.empty() && m_macros.size() != map.macros)
         throw std::invalid_argument("tlm_backend: " + std::to_string(m_macros.size()) + " macro handles for " +
                                     std::to_string(map.macros) + " macros");

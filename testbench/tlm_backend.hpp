@@ -55,7 +55,6 @@ public:
 private:
     void ensure_loaded(const workloads::mac_layer& l, const workloads::layer_piece& pc);
 
-    const workloads::network& m_net;
     workloads::backend_config m_cfg;
     const workloads::network_map& m_map;
     sc::adc_kind m_adc;
