@@ -162,6 +162,31 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
             byte_lo[k] = pr.tables[t].fast_byte_lo();
             byte_n[k] = static_cast<long long>(pr.tables[t].fast_byte_hi() - pr.tables[t].fast_byte_lo());
         }
+    // The common configuration (every cycle a quick listed cycle of one table: analog, no voting,
+    // code = count, rails only reached by noise, one accumulator, shift = i part + j part, sign by i
+    // alone) takes a specialised pass 2 fused with pass 1: loop i outer, j inner, popcounts kept in
+    // registers, one shift-add fold per i, the fast-byte test of eight cycles in one byte compare.
+    bool fast = !c.mm && ncyc > 0 && slow.size() == 1 && pr.Q <= 64;
+    std::vector<int> fj_lo(static_cast<std::size_t>(pr.Q)), fj_sh(static_cast<std::size_t>(pr.Q));
+    std::vector<int> fi_sh(static_cast<std::size_t>(pr.P)), fi_sign(static_cast<std::size_t>(pr.P));
+    for (int i = 0; i < pr.P && fast; ++i)
+        for (int j = 0; j < pr.Q && fast; ++j) {
+            const cycle_info& cy = pr.cycle(i, j);
+            const std::size_t k = static_cast<std::size_t>(i * pr.Q + j);
+            fj_lo[static_cast<std::size_t>(j)] = cy.lo;
+            fj_sh[static_cast<std::size_t>(j)] = pr.cycle(0, j).shift - pr.cycle(0, 0).shift;
+            fi_sh[static_cast<std::size_t>(i)] = pr.cycle(i, 0).shift;
+            fi_sign[static_cast<std::size_t>(i)] = pr.cycle(i, 0).sign;
+            fast = quick[k] && cy.table == pr.cycles[0].table && cy.acc == pr.cycles[0].acc && cy.width == 1 &&
+                   cy.lo == pr.cycle(0, j).lo && cy.sign == pr.cycle(i, 0).sign &&
+                   cy.shift == fi_sh[static_cast<std::size_t>(i)] + fj_sh[static_cast<std::size_t>(j)] &&
+                   fj_sh[static_cast<std::size_t>(j)] >= 0 && fi_sh[static_cast<std::size_t>(i)] >= 0;
+        }
+    const int fast_acc = ncyc ? pr.cycles[0].acc : 0;
+    // fast_byte_lo <= fast_byte_hi <= 256: the byte-wise (b - lo) mod 256 < n equals the 64-bit test.
+    const bool all_fast_bytes = fast && byte_n[0] >= 256;
+    const __m512i blo8 = _mm512_set1_epi8(static_cast<char>(fast ? byte_lo[0] & 0xFF : 0));
+    const __m512i bn8 = _mm512_set1_epi8(static_cast<char>(fast && byte_n[0] < 256 ? byte_n[0] : 0));
     // Static mismatch: the table of each cycle of the current output (its column's own table).
     std::vector<const conversion_table*> tabs(ncyc, nullptr);
     alignas(64) std::array<std::int64_t, lanes> lane_tmp{};
@@ -187,7 +212,7 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                 for (std::size_t b = cb; b < ce; ++b) {
                     const std::size_t nvalid = std::min(lanes, c.vectors - b * lanes);
                     const auto valid = static_cast<__mmask8>((1u << nvalid) - 1u);
-                    block_counts<WC>(pr, wo, c.xblock(n, b), reinterpret_cast<__m512i*>(counts));
+                    if (!fast) block_counts<WC>(pr, wo, c.xblock(n, b), reinterpret_cast<__m512i*>(counts));
                     __m512i sum;
                     if (all_linear) {
                         __m512i a = zero;
@@ -216,6 +241,50 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                         // Pass 2: noise-free (or voted) codes, saturation and shift-add, plus the lane
                         // masks of the noisy conversions whose byte of u fell outside the fast bytes.
                         __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, sat = zero;
+                        if (fast) {
+                            const std::size_t W = WC ? WC : pr.words;
+                            const std::uint64_t* xb = c.xblock(n, b);
+                            __m512i a = zero;
+                            for (int i = 0; i < pr.P; ++i) {
+                                const std::uint64_t* wp = wo + static_cast<std::size_t>(i) * W;
+                                __m512i wv[WC ? WC : 1];
+                                if constexpr (WC != 0)
+                                    for (std::size_t q = 0; q < WC; ++q) wv[q] = _mm512_set1_epi64(static_cast<long long>(wp[q]));
+                                __m512i ai = zero;
+                                for (int g = 0; g < G; ++g) {
+                                    const std::size_t grp = static_cast<std::size_t>(i * G + g);
+                                    const __m512i hg = mix64v(_mm512_add_epi64(
+                                        _mm512_set1_epi64(static_cast<long long>(keys[gkeys_at + grp * static_cast<std::size_t>(S)])), vg));
+                                    _mm512_store_si512(hbuf + grp * lanes, hg);
+                                    // 0xFF in every byte of h that is a fast byte.
+                                    const __m512i fb = all_fast_bytes
+                                                           ? _mm512_set1_epi64(-1)
+                                                           : _mm512_movm_epi8(_mm512_cmplt_epu8_mask(_mm512_sub_epi8(hg, blo8), bn8));
+                                    const int je = std::min(pr.Q, 8 * g + 8);
+                                    for (int j = 8 * g; j < je; ++j) {
+                                        const std::uint64_t* xp = xb + static_cast<std::size_t>(fj_lo[static_cast<std::size_t>(j)]) * W * lanes;
+                                        __m512i count = zero;
+                                        for (std::size_t q = 0; q < W; ++q) {
+                                            const __m512i w = WC ? wv[WC ? q : 0] : _mm512_set1_epi64(static_cast<long long>(wp[q]));
+                                            count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_and_si512(w, _mm512_load_si512(xp + q * lanes))));
+                                        }
+                                        const std::size_t k = static_cast<std::size_t>(i * pr.Q + j);
+                                        _mm512_store_si512(counts + k * lanes, count);
+                                        ai = _mm512_add_epi64(ai, _mm512_slli_epi64(count, static_cast<unsigned>(fj_sh[static_cast<std::size_t>(j)])));
+                                        slow_mask[k] = static_cast<std::uint8_t>(~_mm512_test_epi64_mask(
+                                            fb, _mm512_set1_epi64(static_cast<long long>(std::uint64_t{0xFF} << (8 * (j & 7))))));
+                                    }
+                                }
+                                ai = _mm512_slli_epi64(ai, static_cast<unsigned>(fi_sh[static_cast<std::size_t>(i)]));
+                                a = fi_sign[static_cast<std::size_t>(i)] > 0 ? _mm512_add_epi64(a, ai) : _mm512_sub_epi64(a, ai);
+                            }
+                            switch (fast_acc) {
+                            case 0: a0 = a; break;
+                            case 1: a1 = a; break;
+                            case 2: a2 = a; break;
+                            default: a3 = a; break;
+                            }
+                        } else
                         for (std::size_t k = 0; k < ncyc; ++k) {
                             const cycle_info& cy = pr.cycles[k];
                             const __m512i count = _mm512_load_si512(counts + k * lanes);

@@ -369,3 +369,50 @@ TEST(Determinism, TileBaseBeyondTheKeySpaceIsAParameterError) {
         EXPECT_NE(std::string(err.what()).find("tile_base"), std::string::npos) << err.what();
     }
 }
+
+TEST(Determinism, CodeEqualsCountConfigsAgreeAcrossKernels) {
+    // Bit-serial, every cycle analog, code = count (nrow = L): the AVX-512 kernel's specialised
+    // pass 2 (fused counts, per-i fold, byte-wise fast test) must reproduce the portable kernel bit
+    // for bit, counters and code-error histograms included, also with two cycle groups (Q > 8), wide
+    // tiles (the generic word count) and partial blocks.
+    if (!cpu_has_avx512_kernel()) GTEST_SKIP() << "CPU lacks AVX-512 VPOPCNTDQ";
+    std::mt19937_64 g(2026);
+    auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(g); };
+    for (int n = 0; n < 60; ++n) {
+        setup s;
+        cim_params& p = s.p;
+        p.wbit = uni(2, 8);
+        p.signed_act = uni(0, 3) == 0;
+        p.xbit = uni(2, 10);
+        p.act_enc = 1;
+        p.adc_bits = uni(1, 9);
+        p.row_parallelism = (1 << p.adc_bits) - 1;
+        const double scale[] = {0.05, 0.1, 0.5, 3.0, 30.0};
+        p.sigma_rand = scale[uni(0, 4)];
+        p.sigma_nl = uni(0, 2) == 0 ? scale[uni(0, 4)] : 0.0;
+        s.rows = static_cast<std::size_t>(uni(1, 700));
+        s.outputs = static_cast<std::size_t>(uni(1, 3));
+        const std::size_t nv = static_cast<std::size_t>(uni(1, 40));
+        const data d = make_data(s, nv, static_cast<std::uint64_t>(n) + 500);
+        const stream_key key = key_of(static_cast<std::uint64_t>(n) + 3, 1);
+        std::vector<std::vector<std::int64_t>> outs;
+        std::vector<engine_counters> counters;
+        std::vector<code_error_histogram> errs;
+        for (int variant = 0; variant < 3; ++variant) {
+            const kernel_isa isa = variant == 0 ? kernel_isa::portable : kernel_isa::avx512;
+            mvm_engine e(p, engine_options{variant == 2 ? 2 : 1, isa});
+            e.load_weights(d.w.data(), s.outputs, s.rows, dense_tiling(s.rows, p.row_parallelism));
+            std::vector<std::int64_t> out(nv * s.outputs);
+            e.run(d.x.data(), nv, 777, key, out.data());
+            outs.push_back(out);
+            counters.push_back(e.counters());
+            errs.push_back(e.code_errors());
+        }
+        for (std::size_t v = 1; v < 3; ++v) {
+            ASSERT_EQ(outs[v], outs[0]) << p.describe() << " rows " << s.rows << " vectors " << nv;
+            EXPECT_TRUE(counters[v] == counters[0]) << p.describe() << " saturations " << counters[v].saturations
+                                                    << " vs " << counters[0].saturations;
+            EXPECT_TRUE(errs[v] == errs[0]) << p.describe();
+        }
+    }
+}
