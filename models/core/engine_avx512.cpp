@@ -183,6 +183,9 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                    fj_sh[static_cast<std::size_t>(j)] >= 0 && fi_sh[static_cast<std::size_t>(i)] >= 0;
         }
     const int fast_acc = ncyc ? pr.cycles[0].acc : 0;
+    bool fast8 = fast && pr.Q == 8;  // the usual A8 bit-serial plan: plane j, shift i + j
+    for (int j = 0; j < pr.Q && fast8; ++j)
+        fast8 = fj_lo[static_cast<std::size_t>(j)] == j && fj_sh[static_cast<std::size_t>(j)] == j;
     // fast_byte_lo <= fast_byte_hi <= 256: the byte-wise (b - lo) mod 256 < n equals the 64-bit test.
     const bool all_fast_bytes = fast && byte_n[0] >= 256;
     const __m512i blo8 = _mm512_set1_epi8(static_cast<char>(fast ? byte_lo[0] & 0xFF : 0));
@@ -241,7 +244,9 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                         // Pass 2: noise-free (or voted) codes, saturation and shift-add, plus the lane
                         // masks of the noisy conversions whose byte of u fell outside the fast bytes.
                         __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, sat = zero;
+                        std::size_t fast_ns = 0;
                         if (fast) {
+                            std::uint64_t* const fast_where = slow[0].where.data();
                             const std::size_t W = WC ? WC : pr.words;
                             const std::uint64_t* xb = c.xblock(n, b);
                             __m512i a = zero;
@@ -260,19 +265,37 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                     const __m512i fb = all_fast_bytes
                                                            ? _mm512_set1_epi64(-1)
                                                            : _mm512_movm_epi8(_mm512_cmplt_epu8_mask(_mm512_sub_epi8(hg, blo8), bn8));
-                                    const int je = std::min(pr.Q, 8 * g + 8);
-                                    for (int j = 8 * g; j < je; ++j) {
-                                        const std::uint64_t* xp = xb + static_cast<std::size_t>(fj_lo[static_cast<std::size_t>(j)]) * W * lanes;
+                                    // One cycle: counts (kept for pass 3), shift-add, slow lanes straight
+                                    // into the list (pass 3 only samples them).
+                                    const auto cycle = [&](int lo, int sh, int j, std::size_t k, __m512i at) __attribute__((always_inline)) {
+                                        const std::uint64_t* xp = xb + static_cast<std::size_t>(lo) * W * lanes;
                                         __m512i count = zero;
                                         for (std::size_t q = 0; q < W; ++q) {
                                             const __m512i w = WC ? wv[WC ? q : 0] : _mm512_set1_epi64(static_cast<long long>(wp[q]));
                                             count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_and_si512(w, _mm512_load_si512(xp + q * lanes))));
                                         }
-                                        const std::size_t k = static_cast<std::size_t>(i * pr.Q + j);
                                         _mm512_store_si512(counts + k * lanes, count);
-                                        ai = _mm512_add_epi64(ai, _mm512_slli_epi64(count, static_cast<unsigned>(fj_sh[static_cast<std::size_t>(j)])));
-                                        slow_mask[k] = static_cast<std::uint8_t>(~_mm512_test_epi64_mask(
+                                        ai = _mm512_add_epi64(ai, _mm512_slli_epi64(count, static_cast<unsigned>(sh)));
+                                        const auto m = static_cast<__mmask8>(~_mm512_test_epi64_mask(
                                             fb, _mm512_set1_epi64(static_cast<long long>(std::uint64_t{0xFF} << (8 * (j & 7))))));
+                                        push_slow(fast_where, fast_ns, m, at);
+                                    };
+                                    if (fast8) {
+                                        // Q = 8, plane j, shift j: unrolled, every offset and shift a constant.
+                                        const std::size_t k0 = static_cast<std::size_t>(i) * 8;
+                                        const __m512i at0 = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(at_base[k0])), iota2);
+#pragma GCC unroll 8
+                                        for (int j = 0; j < 8; ++j)
+                                            cycle(j, j, j, k0 + static_cast<std::size_t>(j),
+                                                  _mm512_add_epi64(at0, _mm512_set1_epi64(static_cast<long long>(
+                                                                            static_cast<std::uint64_t>(j) * lanes | static_cast<std::uint64_t>(8 * j) << 32))));
+                                    } else {
+                                        const int je = std::min(pr.Q, 8 * g + 8);
+                                        for (int j = 8 * g; j < je; ++j) {
+                                            const std::size_t k = static_cast<std::size_t>(i * pr.Q + j);
+                                            cycle(fj_lo[static_cast<std::size_t>(j)], fj_sh[static_cast<std::size_t>(j)], j, k,
+                                                  _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(at_base[k])), iota2));
+                                        }
                                     }
                                 }
                                 ai = _mm512_slli_epi64(ai, static_cast<unsigned>(fi_sh[static_cast<std::size_t>(i)]));
@@ -379,10 +402,11 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                         // histogram where noise moved the code.
                         for (std::size_t t = 0; t < slow.size(); ++t) {
                             slow_list& sl = slow[t];
-                            std::size_t ns = 0;
-                            for (const std::size_t k : listed_k[t])
-                                push_slow(sl.where.data(), ns, slow_mask[k],
-                                          _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(at_base[k])), iota2));
+                            std::size_t ns = fast_ns;  // the specialised pass 2 fills the one list itself
+                            if (!fast)
+                                for (const std::size_t k : listed_k[t])
+                                    push_slow(sl.where.data(), ns, slow_mask[k],
+                                              _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(at_base[k])), iota2));
                             std::size_t nmoved = 0;
                             // u of every listed lane first: the byte of the lane's group draw and the
                             // low bits of its cycle stream (a branch-free loop, so the gathers overlap).
