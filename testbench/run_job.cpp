@@ -180,9 +180,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     cfg.backend.geometry = {cfg.hw.rows, cfg.hw.cols};
     cfg.hw.threads = cfg.backend.threads;
     // One ADC setting for physics and cost: macro.adc_arch / macro.adcs (0 = one ADC per column).
-    const sc::adc_kind adc_kind = cfg.backend.macro.adc_arch == core::adc_architecture::sar     ? sc::adc_kind::sar
-                                  : cfg.backend.macro.adc_arch == core::adc_architecture::flash ? sc::adc_kind::flash
-                                                                                                : sc::adc_kind::ideal;
+    const auto adc_kind = static_cast<sc::adc_kind>(cfg.backend.macro.adc_arch);  // same encoding (ADC_KIND)
     cfg.hw.adcs = cfg.backend.macro.adcs > 0 ? static_cast<std::uint32_t>(cfg.backend.macro.adcs) : cfg.hw.cols;
     cfg.hw.validate();
 
@@ -226,14 +224,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
             throw std::invalid_argument("parameter mapping.digital_layers: layer " + std::to_string(k) +
                                         " does not exist (the model has " + std::to_string(net.layers.size()) +
                                         " MAC layers)");
-    for (const mac_layer& l : net.layers) {  // the macro settings as every layer will use them
-        core::cim_params p = cfg.backend.macro;
-        p.wbit = l.wbit;
-        p.xbit = l.xbit;
-        p.signed_act = l.signed_act;
-        if (p.signed_act && p.act_enc >= p.xbit) p.act_enc = 1;
-        p.validate();
-    }
+    for (const mac_layer& l : net.layers) layer_params(l, cfg.backend.macro).validate();
     const network_map map = map_network(net, cfg.backend.macro, mapping_of(cfg.backend));
 
     ideal_backend ideal(cfg.backend.threads);  // exact integer dot products: the ideal integer model

@@ -36,11 +36,7 @@ void tlm_backend::ensure_loaded(const mac_layer& l, const layer_piece& pc) {
     if (m_resident[pc.macro] == pc.index) return;
     vp::acim_driver& d = *m_drivers[pc.macro];
     vp::layer_config lc;
-    lc.params = m_cfg.macro;
-    lc.params.wbit = l.wbit;
-    lc.params.xbit = l.xbit;
-    lc.params.signed_act = l.signed_act;
-    if (lc.params.signed_act && lc.params.act_enc >= lc.params.xbit) lc.params.act_enc = 1;
+    lc.params = layer_params(l, m_cfg.macro);
     lc.adc = m_adc;
     lc.rows = pc.rows();
     lc.outputs = pc.outputs();

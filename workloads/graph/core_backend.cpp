@@ -9,10 +9,6 @@ double layer_stats::sqnr_db() const {
     return 10.0 * std::log10(signal / noise);
 }
 
-acim::core::cim_params exact_config() {
-    acim::core::cim_params p;  // defaults: nrow 255, 8-bit ADC, bit-serial, no noise, no HCiM
-    return p;
-}
 
 mapping_options mapping_of(const backend_config& cfg) {
     mapping_options m;
@@ -24,7 +20,6 @@ mapping_options mapping_of(const backend_config& cfg) {
     return m;
 }
 
-namespace {
 acim::core::cim_params layer_params(const mac_layer& l, acim::core::cim_params p) {
     p.wbit = l.wbit;
     p.xbit = l.xbit;
@@ -32,7 +27,6 @@ acim::core::cim_params layer_params(const mac_layer& l, acim::core::cim_params p
     if (p.signed_act && p.act_enc >= p.xbit) p.act_enc = 1;
     return p;
 }
-}  // namespace
 
 reference_meter::reference_meter(const network& net, int threads) : m_net(net), m_ideal(threads) {}
 

@@ -1,10 +1,8 @@
-// The bit-true ACiM core as the MAC backend of a workload: one mvm_engine per layer, configured
-// from the model's bit widths and a macro configuration, with noise keyed by the global vector
-// index (image index x output pixels + pixel) so results do not depend on batch size or threads.
-// It also measures each layer's error against the ideal integer result on the same inputs.
-//
-// exact_config() is the lossless macro (row parallelism 255, 8-bit ADC, bit-serial, no noise): its
-// code equals the count, so it computes the ideal integer dot product exactly, at core speed.
+// The bit-true ACiM core as the MAC backend of a workload: one mvm_engine per layer piece
+// (mapping/mapping.hpp), configured from the model's bit widths and a macro configuration, with
+// noise keyed by the global vector index (image index x output pixels + pixel) so results do not
+// depend on batch size or threads. It also measures each layer's error against the ideal integer
+// result on the same inputs.
 #pragma once
 
 #include "core/engine.hpp"
@@ -41,8 +39,10 @@ struct backend_config {
     bool measure = true;              // compare every layer with the ideal integer result
 };
 
-acim::core::cim_params exact_config();
 mapping_options mapping_of(const backend_config& cfg);
+// The macro settings `p` as layer `l` uses them: its WBIT, XBIT and signedness (a signed layer
+// whose ACT_ENC would cover the sign falls back to bit-serial).
+acim::core::cim_params layer_params(const mac_layer& l, acim::core::cim_params p);
 
 // The ideal integer result of every layer (exact integer dot products, ideal_backend) and the
 // error statistics of a backend's numerators against it.
