@@ -2,6 +2,8 @@
 
 #include "error.hpp"
 
+#include <algorithm>
+
 namespace acim::core {
 
 std::vector<row_tile> dense_tiling(std::size_t rows, int row_parallelism) {
@@ -57,18 +59,26 @@ void im2col(const std::int32_t* x, std::size_t images, const conv_shape& s, std:
         for (std::size_t oy = 0; oy < oh; ++oy) {
             for (std::size_t ox = 0; ox < ow; ++ox) {
                 std::int32_t* v = out + ((b * oh + oy) * ow + ox) * rows;
+                // Signed arithmetic through the padding offset: ix = ox * stride + kx - padding.
+                const std::size_t ix0 = ox * s.stride;
+                const bool xall = ix0 >= s.padding && ix0 + k - 1 - s.padding < s.width;  // every kx inside
                 for (std::size_t c = 0; c < s.in_channels; ++c) {
                     for (std::size_t ky = 0; ky < k; ++ky) {
-                        // Signed arithmetic through the padding offset.
                         const std::size_t iy = oy * s.stride + ky;
                         const bool yin = iy >= s.padding && iy - s.padding < s.height;
-                        for (std::size_t kx = 0; kx < k; ++kx) {
-                            const std::size_t ix = ox * s.stride + kx;
-                            const bool xin = ix >= s.padding && ix - s.padding < s.width;
-                            *v++ = (yin && xin)
-                                       ? img[(c * s.height + iy - s.padding) * s.width + ix - s.padding]
-                                       : 0;
+                        if (!yin) {
+                            std::fill(v, v + k, 0);
+                        } else if (xall) {
+                            const std::int32_t* src = img + (c * s.height + iy - s.padding) * s.width + ix0 - s.padding;
+                            std::copy(src, src + k, v);
+                        } else {
+                            for (std::size_t kx = 0; kx < k; ++kx) {
+                                const std::size_t ix = ix0 + kx;
+                                const bool xin = ix >= s.padding && ix - s.padding < s.width;
+                                v[kx] = xin ? img[(c * s.height + iy - s.padding) * s.width + ix - s.padding] : 0;
+                            }
                         }
+                        v += k;
                     }
                 }
             }

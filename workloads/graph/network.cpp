@@ -13,35 +13,66 @@ std::size_t product(const std::vector<std::size_t>& s) {
     return std::accumulate(s.begin(), s.end(), std::size_t{1}, std::multiplies<>());
 }
 
-// Activation codes of one MAC layer's input.
-void quantize_input(const mac_layer& l, const float* x, std::size_t n, std::int32_t* out) {
+// Activation codes of one MAC layer's input. The clones let the compiler inline the rounding and
+// vectorise the loop (the results are the same on every clone: IEEE float32, round to nearest even).
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void quantize_input(
+    const mac_layer& l, const float* x, std::size_t n, std::int32_t* out) {
     const float qx = static_cast<float>(l.signed_act ? (1 << (l.xbit - 1)) - 1 : (1 << l.xbit) - 1);
-    for (std::size_t k = 0; k < n; ++k) {
-        const float v = x[k];
-        if (!std::isfinite(v))
-            throw model_error(l.name, "input activation " + std::to_string(k) + " is not finite");
-        if (l.quant == act_quant::asim) {
-            if (l.signed_act) {
+    bool finite = true;
+    if (l.quant == act_quant::asim && !l.signed_act) {
+        const float s = l.s_x;
+        for (std::size_t k = 0; k < n; ++k) {
+            const bool ok = std::isfinite(x[k]);
+            finite = finite && ok;
+            const float v = ok ? x[k] : 0.0f;  // never converts a NaN (reported below)
+            out[k] = static_cast<std::int32_t>(std::nearbyint(std::min(std::max(v / s, 0.0f), 1.0f) * qx));
+        }
+    } else {
+        for (std::size_t k = 0; k < n; ++k) {
+            const float v = x[k];
+            finite = finite && std::isfinite(v);
+            if (!finite) break;
+            if (l.quant == act_quant::asim) {
                 const auto m = static_cast<std::int32_t>(std::nearbyint(std::clamp(std::fabs(v) / l.s_x, 0.0f, 1.0f) * qx));
                 out[k] = v > 0.0f ? m : (v < 0.0f ? -m : 0);
             } else {
-                out[k] = static_cast<std::int32_t>(std::nearbyint(std::clamp(v / l.s_x, 0.0f, 1.0f) * qx));
+                const float q = std::nearbyint(v / l.x_step) + static_cast<float>(l.x_zero_point);
+                out[k] = static_cast<std::int32_t>(std::clamp(q, static_cast<float>(l.x_qmin), static_cast<float>(l.x_qmax)));
             }
-        } else {
-            const float q = std::nearbyint(v / l.x_step) + static_cast<float>(l.x_zero_point);
-            out[k] = static_cast<std::int32_t>(std::clamp(q, static_cast<float>(l.x_qmin), static_cast<float>(l.x_qmax)));
         }
     }
+    if (!finite)
+        for (std::size_t k = 0; k < n; ++k)
+            if (!std::isfinite(x[k]))
+                throw model_error(l.name, "input activation " + std::to_string(k) + " is not finite");
 }
 
 void run_mac(const network& net, const graph_node& nd, const std::vector<float>& in, std::size_t batch,
              mac_backend& backend, std::vector<float>& out) {
     const mac_layer& l = net.layers[nd.layer];
     const std::size_t in_size = product(net.shapes[static_cast<std::size_t>(nd.inputs[0])]);
-    std::vector<std::int32_t> codes(batch * in_size);
+    // Work buffers kept across calls (per thread): no page faults or zeroing of fresh allocations.
+    // A backend that yields inside mac() (the TLM driver waits in a SystemC thread) may let another
+    // forward() run on this thread: that call gets buffers of its own.
+    struct buffers {
+        std::vector<std::int32_t> codes, vecs;
+        std::vector<std::int64_t> num;
+        bool busy = false;
+    };
+    thread_local buffers kept;
+    buffers fresh;
+    buffers& bf = kept.busy ? fresh : kept;
+    bf.busy = true;
+    struct release {
+        buffers& b;
+        ~release() { b.busy = false; }
+    } rel{bf};
+    std::vector<std::int32_t>& codes = bf.codes;
+    std::vector<std::int32_t>& vecs = bf.vecs;
+    std::vector<std::int64_t>& num = bf.num;
+    codes.resize(batch * in_size);
     quantize_input(l, in.data(), codes.size(), codes.data());
     std::size_t pixels = 1;
-    std::vector<std::int32_t> vecs;
     const std::int32_t* x = codes.data();
     if (l.conv) {
         pixels = l.geom.pixels();
@@ -50,7 +81,7 @@ void run_mac(const network& net, const graph_node& nd, const std::vector<float>&
         x = vecs.data();
     }
     const std::size_t vectors = batch * pixels;
-    std::vector<std::int64_t> num(vectors * l.outputs);
+    num.resize(vectors * l.outputs);
     std::int64_t den = 1;
     backend.mac(nd.layer, l, x, vectors, num.data(), den);
     out.resize(batch * l.outputs * pixels);
@@ -58,7 +89,9 @@ void run_mac(const network& net, const graph_node& nd, const std::vector<float>&
     for (std::size_t v = 0; v < vectors; ++v) {
         const std::size_t b = v / pixels, px = v % pixels;
         for (std::size_t o = 0; o < l.outputs; ++o) {
-            double acc = static_cast<double>(num[v * l.outputs + o]) / dd;
+            // x / 1.0 == x exactly: the division only where the backend has a denominator.
+            double acc = den == 1 ? static_cast<double>(num[v * l.outputs + o])
+                                  : static_cast<double>(num[v * l.outputs + o]) / dd;
             if (l.x_zero_point != 0) acc -= static_cast<double>(l.x_zero_point) * static_cast<double>(l.w_row_sum[o]);
             out[(b * l.outputs + o) * pixels + px] = static_cast<float>(acc * l.dequant[o] + l.bias[o]);
         }
@@ -105,27 +138,83 @@ ideal_backend::ideal_backend(int threads) {
 
 ideal_backend::~ideal_backend() = default;
 
+namespace {
+
+// num[v][o] = sum_r x[v][r] * wt[r][o] of outputs [o0, o0 + min(16 B, outputs - o0)) for vectors
+// [v0, v1), 32-bit sums (the caller rules out overflow). wt rows are `stride` (a multiple of 16,
+// zero padded) apart. Each nonzero activation adds one scaled weight row to sums held in registers,
+// so zeros (common after ReLU) cost nothing.
+template <std::size_t B>
+__attribute__((always_inline)) inline void dot16_block(const std::int32_t* x, const std::int16_t* wt, std::size_t rows, std::size_t stride,
+                        std::size_t outputs, std::size_t o0, std::size_t v0, std::size_t v1, std::int64_t* num) {
+    const std::size_t n = std::min(16 * B, outputs - o0);
+    for (std::size_t v = v0; v < v1; ++v) {
+        std::int32_t acc[16 * B] = {};
+        const std::int32_t* xv = x + v * rows;
+        for (std::size_t r = 0; r < rows; ++r) {
+            const std::int32_t a = xv[r];
+            if (a == 0) continue;
+            const std::int16_t* w = wt + r * stride + o0;
+            for (std::size_t o = 0; o < 16 * B; ++o) acc[o] += a * static_cast<std::int32_t>(w[o]);
+        }
+        std::int64_t* nv = num + v * outputs + o0;
+        for (std::size_t o = 0; o < n; ++o) nv[o] = acc[o];
+    }
+}
+
+// The clones let the compiler use the widest vectors the CPU has.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void dot16(
+    const std::int32_t* x, const std::int16_t* wt, std::size_t rows, std::size_t stride, std::size_t outputs,
+    std::size_t v0, std::size_t v1, std::int64_t* num) {
+    for (std::size_t o0 = 0; o0 < outputs; o0 += 64) {
+        switch (std::min<std::size_t>(4, (outputs - o0 + 15) / 16)) {
+        case 1: dot16_block<1>(x, wt, rows, stride, outputs, o0, v0, v1, num); break;
+        case 2: dot16_block<2>(x, wt, rows, stride, outputs, o0, v0, v1, num); break;
+        case 3: dot16_block<3>(x, wt, rows, stride, outputs, o0, v0, v1, num); break;
+        default: dot16_block<4>(x, wt, rows, stride, outputs, o0, v0, v1, num); break;
+        }
+    }
+}
+
+// max |x[k]| over k < n.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) std::int64_t max_abs(const std::int32_t* x,
+                                                                                                   std::size_t n) {
+    std::int64_t m = 0;
+    for (std::size_t k = 0; k < n; ++k) m = std::max(m, std::abs(static_cast<std::int64_t>(x[k])));
+    return m;
+}
+
+}  // namespace
+
+const ideal_backend::transposed& ideal_backend::transposed16(const mac_layer& l) {
+    auto it = m_wt.find(&l);
+    if (it != m_wt.end() && it->second.source == l.w_int) return it->second;  // O(weights), small next to the MACs
+    std::int64_t wmax = 0;
+    for (std::int32_t w : l.w_int) wmax = std::max<std::int64_t>(wmax, std::abs(static_cast<std::int64_t>(w)));
+    transposed& t = m_wt[&l];
+    t.source = l.w_int;
+    t.wmax = wmax;
+    t.w.clear();
+    if (wmax < (1 << 15)) {
+        t.stride = (l.outputs + 15) / 16 * 16;
+        t.w.assign(l.rows * t.stride, 0);
+        for (std::size_t o = 0; o < l.outputs; ++o)
+            for (std::size_t r = 0; r < l.rows; ++r)
+                t.w[r * t.stride + o] = static_cast<std::int16_t>(l.w_int[o * l.rows + r]);
+    }
+    return t;
+}
+
 void ideal_backend::mac(std::size_t, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
                         std::int64_t* num, std::int64_t& den) {
     den = 1;
-    // 16-bit operands with 32-bit sums vectorise to multiply-add; use them when nothing can overflow.
-    std::int64_t wmax = 0, xmax = 0;
-    for (std::int32_t w : l.w_int) wmax = std::max<std::int64_t>(wmax, std::abs(w));
-    for (std::size_t k = 0; k < vectors * l.rows; ++k) xmax = std::max<std::int64_t>(xmax, std::abs(x[k]));
-    if (wmax < (1 << 15) && xmax < (1 << 15) && wmax * xmax * static_cast<std::int64_t>(l.rows) < (std::int64_t{1} << 31)) {
-        const std::vector<std::int16_t> w16(l.w_int.begin(), l.w_int.end());
-        auto part = [&](int, std::size_t v0, std::size_t v1) {
-            std::vector<std::int16_t> x16(l.rows);
-            for (std::size_t v = v0; v < v1; ++v) {
-                for (std::size_t r = 0; r < l.rows; ++r) x16[r] = static_cast<std::int16_t>(x[v * l.rows + r]);
-                for (std::size_t o = 0; o < l.outputs; ++o) {
-                    const std::int16_t* wo = w16.data() + o * l.rows;
-                    std::int32_t acc = 0;
-                    for (std::size_t r = 0; r < l.rows; ++r) acc += static_cast<std::int32_t>(wo[r]) * x16[r];
-                    num[v * l.outputs + o] = acc;
-                }
-            }
-        };
+    // Weights transposed to [row][output] as 16-bit numbers: each nonzero activation adds one scaled
+    // weight row to 32-bit sums (zero activations, common after ReLU, cost nothing). Used when no
+    // sum can overflow; otherwise 64-bit dot products.
+    const transposed& t = transposed16(l);
+    const std::int64_t xmax = max_abs(x, vectors * l.rows);
+    if (!t.w.empty() && xmax < (1 << 15) && t.wmax * xmax * static_cast<std::int64_t>(l.rows) < (std::int64_t{1} << 31)) {
+        auto part = [&](int, std::size_t v0, std::size_t v1) { dot16(x, t.w.data(), l.rows, t.stride, l.outputs, v0, v1, num); };
         if (m_pool && vectors >= 256) m_pool->parallel_for(vectors, part);
         else part(0, 0, vectors);
         return;

@@ -112,7 +112,17 @@ public:
              std::int64_t* num, std::int64_t& den) override;
 
 private:
+    // Weights of a layer as [row][output] 16-bit numbers, rows `stride` apart (empty if some
+    // |w| >= 2^15), cached per layer.
+    struct transposed {
+        std::vector<std::int32_t> source;  // the weights it was made from
+        std::int64_t wmax = 0;
+        std::size_t stride = 0;  // outputs rounded up to 16
+        std::vector<std::int16_t> w;
+    };
+    const transposed& transposed16(const mac_layer& l);
     std::unique_ptr<core::thread_pool> m_pool;
+    std::map<const mac_layer*, transposed> m_wt;
 };
 
 // Evaluates `batch` inputs (each network::input_size() floats) and returns the logits
