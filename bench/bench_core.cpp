@@ -61,6 +61,41 @@ void args(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(bm_tile)->Apply(args);
 
+// The hot layers of the e2e workload (bench/results/e2e.md), one macro START each: 256 vectors of
+// the shipped CNN's conv1 (9 rows x 16 outputs) or conv2 (144 rows x 32 outputs), W8A8,
+// bit-serial, nrow 255, 8-bit ADC, sigma 0.1 %, activations half zeros as after ReLU.
+// args: rows, outputs, threads
+void bm_start(benchmark::State& st) {
+    const auto r = static_cast<std::size_t>(st.range(0)), o = static_cast<std::size_t>(st.range(1));
+    constexpr std::size_t n = 256;
+    std::mt19937_64 g(43);
+    std::vector<std::int32_t> w(o * r), x(n * r);
+    for (auto& v : w) v = static_cast<std::int32_t>(g() % 255) - 127;
+    for (auto& v : x) v = g() % 2 ? static_cast<std::int32_t>(g() % 256) : 0;
+    cim_params p;
+    p.sigma_rand = 0.1;
+    mvm_engine e(p, engine_options{static_cast<int>(st.range(2))});
+    e.load_weights(w.data(), o, r, dense_tiling(r, p.row_parallelism));
+    std::vector<std::int64_t> out(n * o);
+    stream_key key;
+    key.seed = 7;
+    std::uint64_t first = 0;
+    for (auto _ : st) {
+        e.run(x.data(), n, first, key, out.data());
+        first += n;
+        benchmark::DoNotOptimize(out.data());
+    }
+    st.counters["conv_per_s"] = benchmark::Counter(static_cast<double>(e.counters().conversions), benchmark::Counter::kIsRate);
+}
+BENCHMARK(bm_start)
+    ->ArgNames({"rows", "outputs", "threads"})
+    ->Args({9, 16, 1})
+    ->Args({9, 16, 2})
+    ->Args({144, 32, 1})
+    ->Args({144, 32, 2})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
 }  // namespace
 
 BENCHMARK_MAIN();

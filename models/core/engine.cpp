@@ -50,10 +50,10 @@ bool cpu_has_avx512_kernel() {
 }
 
 struct mvm_engine::impl {
-    impl(const cim_params& p, engine_options o) : pr(p), opt(o), pool(o.threads) {}
+    impl(const cim_params& p, engine_options o) : pr(p), opt(o), pool(thread_pool::shared(o.threads)) {}
     prepared pr;
     engine_options opt;
-    thread_pool pool;
+    std::shared_ptr<thread_pool> pool;
     bool avx512 = false;
     bool loaded = false;
     engine_counters counters;
@@ -531,12 +531,12 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     }
 
     const bool use_avx = m->avx512 && sink == nullptr && !(c.mm && c.mm->any_direct());
-    const int nthreads = sink ? 1 : m->pool.size();
+    const int nthreads = sink ? 1 : m->pool->size();
     struct alignas(64) padded_counters {  // one cache line each: no false sharing between workers
         engine_counters c;
         std::vector<std::uint64_t> errs;  // [cycle][bin]: conversions with a nonzero code error
     };
-    std::vector<padded_counters> part(static_cast<std::size_t>(m->pool.size()));
+    std::vector<padded_counters> part(static_cast<std::size_t>(m->pool->size()));
     const std::size_t hist_size = static_cast<std::size_t>(pr.P * pr.Q * code_error_histogram::bins);
     for (auto& pc : part) pc.errs.assign(hist_size, 0);
     if (!pr.params.weight_bit_parallel) {
@@ -555,7 +555,7 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
         else kernel_portable(c, b0, b1, pc, errs, sink);
     };
     if (nthreads == 1) work(0, 0, c.blocks);
-    else m->pool.parallel_for(c.blocks, work);
+    else m->pool->parallel_for(c.blocks, work);
 
     engine_counters total;
     for (const auto& pc : part) total += pc.c;

@@ -195,6 +195,17 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     alignas(64) std::array<std::int64_t, lanes> lane_tmp{};
     alignas(64) std::array<std::uint64_t, lanes> vg_tmp{};
     std::uint64_t saturations = 0;
+    // Pass 3 of arithmetic tables (the moved code's ideal is the noise-free code) applies its moved
+    // conversions from vectors: per cycle the shift, accumulator and sign packed for one gather.
+    std::vector<std::int64_t> kinfo(ncyc), kfs(ncyc);
+    for (std::size_t k = 0; k < ncyc; ++k) {
+        const cycle_info& cy = pr.cycles[k];
+        kinfo[k] = cy.shift | cy.acc << 8 | (cy.sign < 0 ? 1 << 12 : 0);
+        kfs[k] = cy.fs;
+    }
+    std::vector<std::int64_t> ap_idx(ncyc * lanes + lanes), ap_val(ncyc * lanes + lanes), ap_hist(ncyc * lanes + lanes);
+    const __m512i top_v = _mm512_set1_epi64(pr.top);
+    const __m512i lane_of = _mm512_set1_epi64(lanes - 1);
 
     for (std::size_t cb = b0; cb < b1; cb += chunk_blocks) {
         const std::size_t ce = std::min(b1, cb + chunk_blocks);
@@ -408,6 +419,10 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                     push_slow(sl.where.data(), ns, slow_mask[k],
                                               _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(at_base[k])), iota2));
                             std::size_t nmoved = 0;
+                            const bool arith = pr.tables[sl.table].arithmetic();
+                            std::size_t n_ap = 0, n_hist = 0;
+                            const __m512i valid_lanes = _mm512_set1_epi64(static_cast<long long>(nvalid));
+                            __m512i sat_delta = zero;
                             // u of every listed lane first: the byte of the lane's group draw and the
                             // low bits of its cycle stream (a branch-free loop, so the gathers overlap).
                             // The last batch reads up to seven entries past ns: they hold zeros or
@@ -434,11 +449,51 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                 // The lanes noise moved, collected branch-free so that the batches'
                                 // gather chains overlap; they are applied below.
                                 const __mmask8 moved = _mm512_mask_cmpneq_epi64_mask(mk, q, base);
+                                if (arith) {
+                                    // Accumulator correction sign (q - base) << shift, histogram bin of
+                                    // q - base (base is the ideal code), saturations of q minus those
+                                    // of base; only the scalar adds remain per moved conversion.
+                                    const __m512i kk = _mm512_srli_epi64(where, 3);
+                                    const __m512i lane = _mm512_and_si512(where, lane_of);
+                                    const __m512i info = _mm512_mask_i64gather_epi64(zero, moved, kk, kinfo.data(), 8);
+                                    const __m512i fsk = _mm512_mask_i64gather_epi64(zero, moved, kk, kfs.data(), 8);
+                                    const __m512i d = _mm512_sub_epi64(q, base);
+                                    __m512i val = _mm512_sllv_epi64(d, _mm512_and_si512(info, _mm512_set1_epi64(0xFF)));
+                                    val = _mm512_mask_sub_epi64(val, _mm512_test_epi64_mask(info, _mm512_set1_epi64(1 << 12)), zero, val);
+                                    const __m512i aidx = _mm512_add_epi64(
+                                        _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(info, 8), _mm512_set1_epi64(0xF)), 3), lane);
+                                    _mm512_storeu_si512(ap_idx.data() + n_ap, _mm512_maskz_compress_epi64(moved, aidx));
+                                    _mm512_storeu_si512(ap_val.data() + n_ap, _mm512_maskz_compress_epi64(moved, val));
+                                    n_ap += static_cast<std::size_t>(__builtin_popcount(moved));
+                                    const __mmask8 mv = moved & _mm512_cmplt_epu64_mask(lane, valid_lanes);
+                                    const __m512i bin = _mm512_add_epi64(
+                                        _mm512_min_epi64(_mm512_max_epi64(d, _mm512_set1_epi64(-code_error_histogram::range - 1)),
+                                                         _mm512_set1_epi64(code_error_histogram::range + 1)),
+                                        _mm512_set1_epi64(code_error_histogram::range + 1));
+                                    const __m512i hidx =
+                                        _mm512_add_epi64(_mm512_mullo_epi64(kk, _mm512_set1_epi64(code_error_histogram::bins)), bin);
+                                    _mm512_storeu_si512(ap_hist.data() + n_hist, _mm512_maskz_compress_epi64(mv, hidx));
+                                    n_hist += static_cast<std::size_t>(__builtin_popcount(mv));
+                                    // saturated(code, top, count, fs): code on a rail, 0 < count < fs.
+                                    const __mmask8 inner = _mm512_cmpgt_epi64_mask(count, zero) & _mm512_cmplt_epi64_mask(count, fsk) & mv;
+                                    const __mmask8 sq = (_mm512_cmpeq_epi64_mask(q, zero) | _mm512_cmpeq_epi64_mask(q, top_v)) & inner;
+                                    const __mmask8 sb = (_mm512_cmpeq_epi64_mask(base, zero) | _mm512_cmpeq_epi64_mask(base, top_v)) & inner;
+                                    sat_delta = _mm512_mask_add_epi64(sat_delta, sq, sat_delta, one);
+                                    sat_delta = _mm512_mask_sub_epi64(sat_delta, sb, sat_delta, one);
+                                    continue;
+                                }
                                 _mm512_storeu_si512(mv_w + nmoved, _mm512_maskz_compress_epi64(moved, where));
                                 _mm512_storeu_si512(mv_q + nmoved, _mm512_maskz_compress_epi64(moved, q));
                                 _mm512_storeu_si512(mv_b + nmoved, _mm512_maskz_compress_epi64(moved, base));
                                 _mm512_storeu_si512(mv_c + nmoved, _mm512_maskz_compress_epi64(moved, count));
                                 nmoved += static_cast<std::size_t>(__builtin_popcount(moved));
+                            }
+                            if (arith) {
+                                std::int64_t* const accf = &acc[0][0];
+                                for (std::size_t e0 = 0; e0 < n_ap; ++e0) accf[ap_idx[e0]] += ap_val[e0];
+                                for (std::size_t e0 = 0; e0 < n_hist; ++e0) ++errs[ap_hist[e0]];
+                                saturations += static_cast<std::uint64_t>(_mm512_reduce_add_epi64(sat_delta));
+                                continue;
                             }
                             const conversion_table& tab = pr.tables[sl.table];
                             for (std::size_t e0 = 0; e0 < nmoved; ++e0) {

@@ -133,7 +133,7 @@ std::size_t network::input_size() const { return product(shapes.at(static_cast<s
 std::size_t network::output_size() const { return product(shapes.at(static_cast<std::size_t>(output))); }
 
 ideal_backend::ideal_backend(int threads) {
-    if (threads > 1) m_pool = std::make_unique<core::thread_pool>(threads);
+    if (threads > 1) m_pool = core::thread_pool::shared(threads);
 }
 
 ideal_backend::~ideal_backend() = default;

@@ -121,7 +121,7 @@ private:
         std::vector<std::int16_t> w;
     };
     const transposed& transposed16(const mac_layer& l);
-    std::unique_ptr<core::thread_pool> m_pool;
+    std::shared_ptr<core::thread_pool> m_pool;
     std::map<const mac_layer*, transposed> m_wt;
 };
 
