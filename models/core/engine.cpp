@@ -66,6 +66,11 @@ struct mvm_engine::impl {
     stream_key delta_key;
     // Static mismatch tables, cached per (seed, die, macro, column_base).
     std::unique_ptr<mismatch_tables> mm;
+    // Stream keys of every (tile, output) (fill_keys), cached while the layer's temporal base,
+    // column_base and tile_base stay the same: back-to-back runs of one layer hash them once.
+    std::vector<std::uint64_t> key_table;
+    std::uint64_t key_table_for[3] = {0, 0, 0};
+    bool key_table_valid = false;
 };
 
 namespace {
@@ -231,6 +236,7 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
     prepared& pr = m->pr;
     const cim_params& p = pr.params;
     const std::size_t widest = check_layer(p, pr.top, w, outputs, rows, tiles);
+    m->key_table_valid = false;
 
     pr.outputs = outputs;
     pr.rows = rows;
@@ -381,7 +387,13 @@ void detail::fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vect
     const prepared& pr = *c.pr;
     const int S = pr.params.voting_samples;
     const int G = groups_of(pr.Q);
-    keys.resize(static_cast<std::size_t>(pr.P * (pr.Q + G) * S));
+    const auto per = static_cast<std::size_t>(pr.P * (pr.Q + G) * S);
+    keys.resize(per);
+    if (c.key_table) {
+        const std::uint64_t* src = c.key_table + (n * pr.outputs + o) * per;
+        std::copy(src, src + per, keys.begin());
+        return;
+    }
     std::size_t k = 0, kg = group_keys_at(pr);
     for (int i = 0; i < pr.P; ++i) {
         const std::uint64_t col = c.column_base + o * static_cast<std::size_t>(pr.P) + static_cast<std::size_t>(i);
@@ -515,6 +527,26 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     c.tile_base = key.tile_base;
     c.temporal = temporal_base(key);
     c.out = out;
+    if (pr.any_noisy) {
+        // Keys of every (tile, output), hashed once per layer key (capped at 8 MB).
+        const auto per = static_cast<std::size_t>(pr.P * (pr.Q + groups_of(pr.Q)) * pr.params.voting_samples);
+        const std::size_t entries = pr.tiles.size() * pr.outputs * per;
+        if (entries <= (std::size_t{1} << 20)) {
+            const std::uint64_t id[3] = {c.temporal, c.column_base, c.tile_base};
+            if (!m->key_table_valid || !std::equal(id, id + 3, m->key_table_for) || m->key_table.size() != entries) {
+                m->key_table.resize(entries);
+                std::vector<std::uint64_t> keys;
+                for (std::size_t n = 0; n < pr.tiles.size(); ++n)
+                    for (std::size_t o = 0; o < pr.outputs; ++o) {
+                        fill_keys(c, n, o, keys);
+                        std::copy(keys.begin(), keys.end(), m->key_table.begin() + static_cast<std::ptrdiff_t>((n * pr.outputs + o) * per));
+                    }
+                std::copy(id, id + 3, m->key_table_for);
+                m->key_table_valid = true;
+            }
+            c.key_table = m->key_table.data();
+        }
+    }
     if (pr.params.cell_sigma > 0.0) {
         if (!m->delta_valid || !same_static_key(m->delta_key, key) || pr.params.cell_redraw) {
             make_cell_delta(pr.params, pr.tiles, pr.outputs * static_cast<std::size_t>(pr.P), key, m->delta, m->delta_rows);

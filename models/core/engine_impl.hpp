@@ -61,6 +61,7 @@ struct run_ctx {
     std::uint64_t temporal = 0;              // hashed temporal stream base of this layer
     std::uint32_t column_base = 0;
     std::uint32_t tile_base = 0;
+    const std::uint64_t* key_table = nullptr;  // fill_keys of every (tile, output), or null
     const double* delta = nullptr;           // cell variation [column][tile row], or null
     std::size_t delta_rows = 0;
     const mismatch_tables* mm = nullptr;     // static mismatch: per-column tables, or null
