@@ -25,6 +25,7 @@ tlm_backend::tlm_backend(const network& net, const backend_config& cfg, const ne
     m_stats.resize(net.layers.size());
     m_costs.resize(net.layers.size());
     if (m_cfg.measure) m_meter = std::make_unique<reference_meter>(net, m_cfg.threads);
+    if (m_cfg.threads > 1) m_host = core::thread_pool::shared(m_cfg.threads);
 }
 
 void tlm_backend::begin_batch(std::size_t first_item, std::size_t items) {

@@ -47,6 +47,7 @@ public:
     void begin_batch(std::size_t first_item, std::size_t items) override;
     void mac(std::size_t layer, const workloads::mac_layer& l, const std::int32_t* x, std::size_t vectors,
              std::int64_t* num, std::int64_t& den) override;
+    core::thread_pool* host_pool() override { return m_host.get(); }
 
     const std::vector<workloads::layer_stats>& stats() const { return m_stats; }
     const std::vector<layer_cost>& costs() const { return m_costs; }
@@ -68,6 +69,7 @@ private:
     std::uint64_t m_reloads = 0;
     std::size_t m_first_item = 0, m_items = 1;
     std::unique_ptr<workloads::reference_meter> m_meter;
+    std::shared_ptr<core::thread_pool> m_host;  // the shared pool of cfg.threads, or null
     workloads::ideal_backend m_ideal;
     std::vector<std::int32_t> m_xs;
     std::vector<std::vector<std::int64_t>> m_parts;

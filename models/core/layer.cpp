@@ -70,7 +70,13 @@ void im2col(const std::int32_t* x, std::size_t images, const conv_shape& s, std:
                             std::fill(v, v + k, 0);
                         } else if (xall) {
                             const std::int32_t* src = img + (c * s.height + iy - s.padding) * s.width + ix0 - s.padding;
-                            std::copy(src, src + k, v);
+                            if (k == 3) {  // the common kernel: no library call for three words
+                                v[0] = src[0];
+                                v[1] = src[1];
+                                v[2] = src[2];
+                            } else {
+                                std::copy(src, src + k, v);
+                            }
                         } else {
                             for (std::size_t kx = 0; kx < k; ++kx) {
                                 const std::size_t ix = ix0 + kx;

@@ -70,6 +70,7 @@ core_backend::core_backend(const network& net, backend_config cfg) : m_cfg(std::
         }
     }
     if (m_cfg.measure) m_meter = std::make_unique<reference_meter>(net, m_cfg.threads);
+    if (m_cfg.threads > 1) m_host = core::thread_pool::shared(m_cfg.threads);
 }
 
 void core_backend::begin_batch(std::size_t first_item, std::size_t items) {

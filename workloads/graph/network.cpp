@@ -1,6 +1,7 @@
 #include "graph/network.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -13,9 +14,20 @@ std::size_t product(const std::vector<std::size_t>& s) {
     return std::accumulate(s.begin(), s.end(), std::size_t{1}, std::multiplies<>());
 }
 
+// fn(begin, end) over [0, n) on the pool's threads (or here), in parts of at least `grain`.
+template <class Fn>
+void host_for(core::thread_pool* pool, std::size_t n, std::size_t grain, Fn&& fn) {
+    if (!pool || n < 2 * grain) {
+        if (n) fn(std::size_t{0}, n);
+        return;
+    }
+    pool->parallel_for(n, [&](int, std::size_t b, std::size_t e) { fn(b, e); });
+}
+
 // Activation codes of one MAC layer's input. The clones let the compiler inline the rounding and
 // vectorise the loop (the results are the same on every clone: IEEE float32, round to nearest even).
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void quantize_input(
+// Returns false if some x[k] is not finite (its code is then meaningless; the caller reports it).
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) bool quantize_input(
     const mac_layer& l, const float* x, std::size_t n, std::int32_t* out) {
     const float qx = static_cast<float>(l.signed_act ? (1 << (l.xbit - 1)) - 1 : (1 << l.xbit) - 1);
     bool finite = true;
@@ -41,10 +53,7 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
             }
         }
     }
-    if (!finite)
-        for (std::size_t k = 0; k < n; ++k)
-            if (!std::isfinite(x[k]))
-                throw model_error(l.name, "input activation " + std::to_string(k) + " is not finite");
+    return finite;
 }
 
 void run_mac(const network& net, const graph_node& nd, const std::vector<float>& in, std::size_t batch,
@@ -70,14 +79,24 @@ void run_mac(const network& net, const graph_node& nd, const std::vector<float>&
     std::vector<std::int32_t>& codes = bf.codes;
     std::vector<std::int32_t>& vecs = bf.vecs;
     std::vector<std::int64_t>& num = bf.num;
+    core::thread_pool* const hp = backend.host_pool();
     codes.resize(batch * in_size);
-    quantize_input(l, in.data(), codes.size(), codes.data());
+    std::atomic<bool> finite{true};
+    host_for(hp, codes.size(), 4096, [&](std::size_t b, std::size_t e) {
+        if (!quantize_input(l, in.data() + b, e - b, codes.data() + b)) finite = false;
+    });
+    if (!finite)
+        for (std::size_t k = 0; k < codes.size(); ++k)
+            if (!std::isfinite(in[k])) throw model_error(l.name, "input activation " + std::to_string(k) + " is not finite");
     std::size_t pixels = 1;
     const std::int32_t* x = codes.data();
     if (l.conv) {
         pixels = l.geom.pixels();
         vecs.resize(batch * pixels * l.rows);
-        core::im2col(codes.data(), batch, l.geom, vecs.data());
+        const std::size_t img = in_size, per = pixels * l.rows;
+        host_for(hp, batch, 4, [&](std::size_t b, std::size_t e) {
+            core::im2col(codes.data() + b * img, e - b, l.geom, vecs.data() + b * per);
+        });
         x = vecs.data();
     }
     const std::size_t vectors = batch * pixels;
@@ -86,23 +105,26 @@ void run_mac(const network& net, const graph_node& nd, const std::vector<float>&
     backend.mac(nd.layer, l, x, vectors, num.data(), den);
     out.resize(batch * l.outputs * pixels);
     const double dd = static_cast<double>(den);
-    for (std::size_t v = 0; v < vectors; ++v) {
-        const std::size_t b = v / pixels, px = v % pixels;
-        for (std::size_t o = 0; o < l.outputs; ++o) {
-            // x / 1.0 == x exactly: the division only where the backend has a denominator.
-            double acc = den == 1 ? static_cast<double>(num[v * l.outputs + o])
-                                  : static_cast<double>(num[v * l.outputs + o]) / dd;
-            if (l.x_zero_point != 0) acc -= static_cast<double>(l.x_zero_point) * static_cast<double>(l.w_row_sum[o]);
-            out[(b * l.outputs + o) * pixels + px] = static_cast<float>(acc * l.dequant[o] + l.bias[o]);
+    host_for(hp, vectors, 1024, [&](std::size_t v0, std::size_t v1) {
+        for (std::size_t v = v0; v < v1; ++v) {
+            const std::size_t b = v / pixels, px = v % pixels;
+            for (std::size_t o = 0; o < l.outputs; ++o) {
+                // x / 1.0 == x exactly: the division only where the backend has a denominator.
+                double acc = den == 1 ? static_cast<double>(num[v * l.outputs + o])
+                                      : static_cast<double>(num[v * l.outputs + o]) / dd;
+                if (l.x_zero_point != 0) acc -= static_cast<double>(l.x_zero_point) * static_cast<double>(l.w_row_sum[o]);
+                out[(b * l.outputs + o) * pixels + px] = static_cast<float>(acc * l.dequant[o] + l.bias[o]);
+            }
         }
-    }
+    });
 }
 
 void pool(const graph_node& nd, const std::vector<std::size_t>& is, const std::vector<std::size_t>& os,
-          const std::vector<float>& in, std::size_t batch, bool max, std::vector<float>& out) {
+          const std::vector<float>& in, std::size_t batch, bool max, std::vector<float>& out, core::thread_pool* hp) {
     const std::size_t c = is[0], h = is[1], w = is[2], oh = os[1], ow = os[2];
-    out.assign(batch * c * oh * ow, 0.0f);
-    for (std::size_t b = 0; b < batch * c; ++b) {
+    out.resize(batch * c * oh * ow);
+    host_for(hp, batch * c, 64, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t b = b0; b < b1; ++b) {
         const float* src = in.data() + b * h * w;
         for (std::size_t y = 0; y < oh; ++y) {
             for (std::size_t x = 0; x < ow; ++x) {
@@ -125,6 +147,7 @@ void pool(const graph_node& nd, const std::vector<std::size_t>& is, const std::v
             }
         }
     }
+    });
 }
 
 }  // namespace
@@ -234,8 +257,22 @@ namespace {
 
 // The graph walk shared by forward() and forward_float(); `mac` computes one MAC node.
 template <class Mac>
-std::vector<float> walk(const network& net, const float* input, std::size_t batch, Mac&& mac) {
-    std::vector<std::vector<float>> t(net.shapes.size());
+std::vector<float> walk(const network& net, const float* input, std::size_t batch, Mac&& mac, core::thread_pool* hp) {
+    // Tensors kept across calls (per thread), like run_mac's buffers.
+    struct tensors {
+        std::vector<std::vector<float>> t;
+        bool busy = false;
+    };
+    thread_local tensors kept;
+    tensors fresh;
+    tensors& ts = kept.busy ? fresh : kept;
+    ts.busy = true;
+    struct release {
+        tensors& x;
+        ~release() { x.busy = false; }
+    } rel{ts};
+    std::vector<std::vector<float>>& t = ts.t;
+    t.resize(net.shapes.size());
     const auto in_id = static_cast<std::size_t>(net.input);
     t[in_id].assign(input, input + batch * net.input_size());
     for (const graph_node& nd : net.nodes) {
@@ -253,8 +290,8 @@ std::vector<float> walk(const network& net, const float* input, std::size_t batc
             out.resize(in.size());
             std::transform(in.begin(), in.end(), out.begin(), [&](float v) { return std::min(std::max(v, nd.lo), nd.hi); });
             break;
-        case host_op::maxpool: pool(nd, is, os, in, batch, true, out); break;
-        case host_op::avgpool: pool(nd, is, os, in, batch, false, out); break;
+        case host_op::maxpool: pool(nd, is, os, in, batch, true, out, hp); break;
+        case host_op::avgpool: pool(nd, is, os, in, batch, false, out, hp); break;
         case host_op::global_avgpool: {
             const std::size_t c = is[0], hw = is[1] * is[2];
             out.resize(batch * c);
@@ -353,7 +390,7 @@ std::vector<float> forward(const network& net, const float* input, std::size_t b
     backend.begin_batch(first_item, batch);
     return walk(net, input, batch, [&](const graph_node& nd, const std::vector<float>& in, std::vector<float>& out) {
         run_mac(net, nd, in, batch, backend, out);
-    });
+    }, backend.host_pool());
 }
 
 std::vector<float> forward_float(const network& net, const float* input, std::size_t batch,
@@ -361,7 +398,7 @@ std::vector<float> forward_float(const network& net, const float* input, std::si
     return walk(net, input, batch, [&](const graph_node& nd, const std::vector<float>& in, std::vector<float>& out) {
         if (observe) observe(nd.layer, in.data(), in.size());
         float_mac(net.layers[nd.layer], in, batch, out);
-    });
+    }, nullptr);
 }
 
 std::vector<int> predictions(const std::vector<float>& logits, std::size_t classes) {

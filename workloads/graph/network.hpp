@@ -101,6 +101,9 @@ public:
     }
     virtual void mac(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
                      std::int64_t* num, std::int64_t& den) = 0;
+    // Host threads for forward()'s digital steps (element-wise, so results never depend on them);
+    // null: the calling thread alone.
+    virtual core::thread_pool* host_pool() { return nullptr; }
 };
 
 // Exact integer dot products: the ideal integer model.
@@ -110,6 +113,7 @@ public:
     ~ideal_backend() override;
     void mac(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
              std::int64_t* num, std::int64_t& den) override;
+    core::thread_pool* host_pool() override { return m_pool.get(); }
 
 private:
     // Weights of a layer as [row][output] 16-bit numbers, rows `stride` apart (empty if some
