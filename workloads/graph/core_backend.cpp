@@ -43,7 +43,7 @@ void reference_meter::measure(std::size_t layer, const mac_layer& l, const std::
     const double d = static_cast<double>(den);
     for (std::size_t k = 0; k < m_ref.size(); ++k) {
         const double ideal = static_cast<double>(m_ref[k]);
-        const double err = static_cast<double>(num[k]) / d - ideal;
+        const double err = (den == 1 ? static_cast<double>(num[k]) : static_cast<double>(num[k]) / d) - ideal;  // x / 1.0 == x
         st.signal += ideal * ideal;
         st.noise += err * err;
         st.max_abs_error = std::max(st.max_abs_error, std::fabs(err));

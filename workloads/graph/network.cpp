@@ -56,6 +56,23 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) bo
     return finite;
 }
 
+// out[b][o][px] of vectors v = b * pixels + px in [v0, v1) from num[v][o] / den (float64, once
+// rounded to float32; x / 1.0 == x exactly, so the division only where there is a denominator).
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void dequantise(
+    const mac_layer& l, const std::int64_t* num, std::int64_t den, double dd, std::size_t pixels, std::size_t v0,
+    std::size_t v1, float* out) {
+    const std::size_t O = l.outputs;
+    const double zp = static_cast<double>(l.x_zero_point);
+    for (std::size_t v = v0; v < v1; ++v) {
+        const std::size_t b = v / pixels, px = v % pixels;
+        for (std::size_t o = 0; o < O; ++o) {
+            double acc = den == 1 ? static_cast<double>(num[v * O + o]) : static_cast<double>(num[v * O + o]) / dd;
+            if (l.x_zero_point != 0) acc -= zp * static_cast<double>(l.w_row_sum[o]);
+            out[(b * O + o) * pixels + px] = static_cast<float>(acc * l.dequant[o] + l.bias[o]);
+        }
+    }
+}
+
 void run_mac(const network& net, const graph_node& nd, const std::vector<float>& in, std::size_t batch,
              mac_backend& backend, std::vector<float>& out) {
     const mac_layer& l = net.layers[nd.layer];
@@ -106,47 +123,57 @@ void run_mac(const network& net, const graph_node& nd, const std::vector<float>&
     out.resize(batch * l.outputs * pixels);
     const double dd = static_cast<double>(den);
     host_for(hp, vectors, 1024, [&](std::size_t v0, std::size_t v1) {
-        for (std::size_t v = v0; v < v1; ++v) {
-            const std::size_t b = v / pixels, px = v % pixels;
-            for (std::size_t o = 0; o < l.outputs; ++o) {
-                // x / 1.0 == x exactly: the division only where the backend has a denominator.
-                double acc = den == 1 ? static_cast<double>(num[v * l.outputs + o])
-                                      : static_cast<double>(num[v * l.outputs + o]) / dd;
-                if (l.x_zero_point != 0) acc -= static_cast<double>(l.x_zero_point) * static_cast<double>(l.w_row_sum[o]);
-                out[(b * l.outputs + o) * pixels + px] = static_cast<float>(acc * l.dequant[o] + l.bias[o]);
-            }
-        }
+        dequantise(l, num.data(), den, dd, pixels, v0, v1, out.data());
     });
+}
+
+// Max pooling of one plane without padding, each window wholly inside (the usual 2x2/2 or 3x3/s).
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void max_plane(
+    const float* src, std::size_t w, std::size_t oh, std::size_t ow, std::size_t k, std::size_t stride, float* dst) {
+    for (std::size_t y = 0; y < oh; ++y)
+        for (std::size_t x = 0; x < ow; ++x) {
+            const float* p = src + y * stride * w + x * stride;
+            float best = -std::numeric_limits<float>::infinity();
+            for (std::size_t ky = 0; ky < k; ++ky)
+                for (std::size_t kx = 0; kx < k; ++kx) best = std::max(best, p[ky * w + kx]);
+            dst[y * ow + x] = best;
+        }
 }
 
 void pool(const graph_node& nd, const std::vector<std::size_t>& is, const std::vector<std::size_t>& os,
           const std::vector<float>& in, std::size_t batch, bool max, std::vector<float>& out, core::thread_pool* hp) {
     const std::size_t c = is[0], h = is[1], w = is[2], oh = os[1], ow = os[2];
     out.resize(batch * c * oh * ow);
+    // No padding and every window inside: the plain max loop.
+    const bool inside = nd.pad == 0 && (oh - 1) * nd.stride + nd.kernel <= h && (ow - 1) * nd.stride + nd.kernel <= w;
     host_for(hp, batch * c, 64, [&](std::size_t b0, std::size_t b1) {
-    for (std::size_t b = b0; b < b1; ++b) {
-        const float* src = in.data() + b * h * w;
-        for (std::size_t y = 0; y < oh; ++y) {
-            for (std::size_t x = 0; x < ow; ++x) {
-                double sum = 0.0;
-                float best = -std::numeric_limits<float>::infinity();
-                std::size_t count = 0;
-                for (std::size_t ky = 0; ky < nd.kernel; ++ky) {
-                    const std::size_t iy = y * nd.stride + ky;
-                    if (iy < nd.pad || iy - nd.pad >= h) continue;
-                    for (std::size_t kx = 0; kx < nd.kernel; ++kx) {
-                        const std::size_t ix = x * nd.stride + kx;
-                        if (ix < nd.pad || ix - nd.pad >= w) continue;
-                        const float v = src[(iy - nd.pad) * w + ix - nd.pad];
-                        best = std::max(best, v);
-                        sum += static_cast<double>(v);
-                        ++count;
+        for (std::size_t b = b0; b < b1; ++b) {
+            const float* src = in.data() + b * h * w;
+            if (max && inside) {
+                max_plane(src, w, oh, ow, nd.kernel, nd.stride, out.data() + b * oh * ow);
+                continue;
+            }
+            for (std::size_t y = 0; y < oh; ++y) {
+                for (std::size_t x = 0; x < ow; ++x) {
+                    double sum = 0.0;
+                    float best = -std::numeric_limits<float>::infinity();
+                    std::size_t count = 0;
+                    for (std::size_t ky = 0; ky < nd.kernel; ++ky) {
+                        const std::size_t iy = y * nd.stride + ky;
+                        if (iy < nd.pad || iy - nd.pad >= h) continue;
+                        for (std::size_t kx = 0; kx < nd.kernel; ++kx) {
+                            const std::size_t ix = x * nd.stride + kx;
+                            if (ix < nd.pad || ix - nd.pad >= w) continue;
+                            const float v = src[(iy - nd.pad) * w + ix - nd.pad];
+                            best = std::max(best, v);
+                            sum += static_cast<double>(v);
+                            ++count;
+                        }
                     }
+                    out[(b * oh + y) * ow + x] = max ? best : static_cast<float>(sum / static_cast<double>(count));
                 }
-                out[(b * oh + y) * ow + x] = max ? best : static_cast<float>(sum / static_cast<double>(count));
             }
         }
-    }
     });
 }
 
