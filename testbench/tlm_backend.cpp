@@ -68,8 +68,21 @@ void tlm_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t*
     layer_cost& cost = m_costs[layer];
     const sc_core::sc_time t0 = m_cpu.local_time();
     const std::uint64_t first_vector = static_cast<std::uint64_t>(m_first_item) * (vectors / m_items);
-    std::fill(num, num + vectors * l.outputs, 0);
     den = 0;
+    // The first piece of each column range writes its outputs, the others (further row chunks)
+    // add to them: no zero fill of the whole result. Pieces run in order, each over all vectors.
+    std::vector<char> writes(pieces.size(), 0);
+    {
+        std::vector<char> covered(l.outputs, 0);
+        for (std::size_t p = 0; p < pieces.size(); ++p) {
+            const layer_piece& pc = pieces[p];
+            writes[p] = !covered[pc.out_begin];
+            for (std::size_t o = pc.out_begin; o < pc.out_begin + pc.outputs(); ++o) covered[o] = 1;
+        }
+        for (std::size_t o = 0; o < l.outputs; ++o)  // the mapping gives every output a piece; exact if not
+            if (!covered[o])
+                for (std::size_t v = 0; v < vectors; ++v) num[v * l.outputs + o] = 0;
+    }
 
     // Waves: runs of pieces on distinct macros, which then compute side by side.
     for (std::size_t w0 = 0; w0 < pieces.size();) {
@@ -108,9 +121,14 @@ void tlm_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t*
                 if (den == 0) den = d.denominator();
                 else if (d.denominator() != den)
                     throw std::runtime_error("layer " + std::to_string(layer) + ": macros returned different OUT_DENOM");
-                for (std::size_t v = 0; v < n; ++v)
-                    for (std::size_t o = 0; o < pc.outputs(); ++o)
-                        num[(v0 + v) * l.outputs + pc.out_begin + o] += m_parts[q][v * pc.outputs() + o];
+                const bool first = writes[static_cast<std::size_t>(wave[q] - pieces.data())];
+                for (std::size_t v = 0; v < n; ++v) {
+                    std::int64_t* dst = num + (v0 + v) * l.outputs + pc.out_begin;
+                    const std::int64_t* src = m_parts[q].data() + v * pc.outputs();
+                    if (first) std::copy(src, src + pc.outputs(), dst);
+                    else
+                        for (std::size_t o = 0; o < pc.outputs(); ++o) dst[o] += src[o];
+                }
                 ++cost.starts;
             }
         }

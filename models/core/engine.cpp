@@ -507,11 +507,11 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
 }
 
 void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t first_vector,
-                     const stream_key& key, std::int64_t* out, conversion_sink* sink) {
+                     const stream_key& key, std::int64_t* out, conversion_sink* sink, bool inputs_checked) {
     prepared& pr = m->pr;
     if (!m->loaded) throw data_error("mvm_engine::run: load_weights() was not called");
     if (vectors == 0) return;
-    check_inputs_impl(pr.params, x, vectors * pr.rows, pr.rows);
+    if (!inputs_checked) check_inputs_impl(pr.params, x, vectors * pr.rows, pr.rows);
     if (key.tile_base + pr.tiles.size() > max_key_tiles)
         throw_parameter("tile_base", key.tile_base, "tile_base + row tiles must stay below 2^20");
     if (key.column_base + pr.outputs * static_cast<std::size_t>(pr.P) > max_key_columns)

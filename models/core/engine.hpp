@@ -109,8 +109,10 @@ public:
     // `first_vector` is the global index of x's first vector: noise is keyed by it, so any split
     // of a batch into calls gives the same numbers. With a sink, every conversion is reported
     // (single-threaded, portable kernel, identical results).
+    // `inputs_checked`: the caller has already checked every code against the activation range
+    // (the macro decodes and checks its input buffer), so run() does not scan them again.
     void run(const std::int32_t* x, std::size_t vectors, std::uint64_t first_vector,
-             const stream_key& key, std::int64_t* out, conversion_sink* sink = nullptr);
+             const stream_key& key, std::int64_t* out, conversion_sink* sink = nullptr, bool inputs_checked = false);
 
     std::int64_t denominator() const;
     const cim_params& params() const;

@@ -33,9 +33,11 @@ void engine_backend::compute(const mvm_job& job, mvm_result& out) {
         m_rows = job.rows;
         m_tiles = job.tiles;
     }
-    out.numerators.assign(job.vectors * job.outputs, 0);
+    // The engine writes every numerator (bit-serial kernels zero their own range first).
+    if (job.params.weight_bit_parallel) out.numerators.assign(job.vectors * job.outputs, 0);
+    else out.numerators.resize(job.vectors * job.outputs);
     m_engine->reset_counters();
-    m_engine->run(job.inputs, job.vectors, job.first_vector, job.key, out.numerators.data());
+    m_engine->run(job.inputs, job.vectors, job.first_vector, job.key, out.numerators.data(), nullptr, job.inputs_checked);
     out.denominator = m_engine->denominator();
     out.counters = m_engine->counters();
     out.code_errors = m_engine->code_errors();
