@@ -259,6 +259,37 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
     }
     if (p.weight_bit_parallel || p.cell_sigma > 0.0) pr.wcodes.assign(w, w + outputs * rows);
     else pr.wcodes.clear();
+    // Effective integer weights of the plain bit-serial shift-add (the AVX-512 kernel computes the
+    // noise-free sum of a block as one integer dot product and samples only the conversions noise
+    // may move). Exact: every partial sum is bounded below 2^31 first.
+    pr.weff.clear();
+    pr.weff_ok = false;
+    if (!p.weight_bit_parallel && !p.signed_act && pr.P > 0 && pr.Q > 0) {
+        double wmax = 0.0;
+        bool shifts_ok = true;
+        for (int i = 0; i < pr.P; ++i) {
+            shifts_ok = shifts_ok && pr.cycle(i, 0).shift >= 0 && pr.cycle(i, 0).shift < 30;
+            if (shifts_ok) wmax += std::ldexp(1.0, pr.cycle(i, 0).shift);
+        }
+        const double xmax = std::ldexp(1.0, p.xbit) - 1.0;
+        if (shifts_ok && wmax * xmax * static_cast<double>(widest) < 2147483647.0) {
+            pr.weff_stride = (outputs + 15) / 16 * 16;
+            pr.weff_rows = widest;
+            pr.weff.assign(pr.tiles.size() * widest * pr.weff_stride, 0);
+            for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+                const row_tile& t = pr.tiles[n];
+                for (std::size_t r = t.begin; r < t.end; ++r)
+                    for (std::size_t o = 0; o < outputs; ++o) {
+                        const auto u = static_cast<std::uint32_t>(w[o * rows + r]);
+                        std::int32_t e = 0;
+                        for (int i = 0; i < pr.P; ++i)
+                            if ((u >> i) & 1u) e += pr.cycle(i, 0).sign * (std::int32_t{1} << pr.cycle(i, 0).shift);
+                        pr.weff[(n * widest + (r - t.begin)) * pr.weff_stride + o] = e;
+                    }
+            }
+            pr.weff_ok = true;
+        }
+    }
     m->delta_valid = false;
     m->mm.reset();
     m->loaded = true;

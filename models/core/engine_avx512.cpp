@@ -44,6 +44,16 @@ inline void block_counts(const prepared& pr, const std::uint64_t* wo, const std:
     }
 }
 
+// The bytes of v selected by m, packed to the front (AVX512-VBMI2; only called when the CPU has it).
+__attribute__((target("avx512vbmi2"))) __m512i compress_bytes(__mmask64 m, __m512i v) {
+    return _mm512_maskz_compress_epi8(m, v);
+}
+
+bool cpu_has_vbmi2() {
+    static const bool has = __builtin_cpu_supports("avx512vbmi2");
+    return has;
+}
+
 // Conversions of a block whose top byte of u is not among the table's fast bytes: they need the
 // rest of u and the table lookup. Pass 2 records a lane mask per cycle, pass 3 compacts the lanes
 // branch-free and processes them eight at a time so that every gather lane does useful work.
@@ -186,6 +196,19 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     bool fast8 = fast && pr.Q == 8;  // the usual A8 bit-serial plan: plane j, shift i + j
     for (int j = 0; j < pr.Q && fast8; ++j)
         fast8 = fj_lo[static_cast<std::size_t>(j)] == j && fj_sh[static_cast<std::size_t>(j)] == j;
+    // The dot-product form of the A8 plan: the shift-add of the noise-free counts of a block is
+    // sum_r weff[r] x[r] (prepared::weff, one small integer GEMM per chunk and tile), so pass 2 only
+    // draws the group hashes and lists the lanes whose byte of u is slow (a byte compress per
+    // weight bit); the listed lanes' counts are computed in pass 3's preamble. Same list, same sums.
+    const bool fastD = fast8 && pr.weff_ok && pr.P <= 8 && cpu_has_vbmi2();
+    std::vector<std::int64_t> dt;                                   // [output][vector of the chunk]
+    std::vector<std::int32_t> dacc(fastD ? pr.weff_stride : 0);    // one vector's sums
+    std::vector<std::uint16_t> wlist(fastD ? ncyc * lanes + 64 : 0);  // i << 6 | lane << 3 | j
+    std::vector<lane_block> cnt_list_v(fastD ? ncyc + 2 : 0);
+    std::int64_t* const cnt_list = fastD ? cnt_list_v.data()->v : nullptr;
+    alignas(64) std::array<std::uint8_t, 64> iota_bytes{};
+    for (std::size_t q = 0; q < 64; ++q) iota_bytes[q] = static_cast<std::uint8_t>(q);
+    const __m512i iota_b = _mm512_load_si512(iota_bytes.data());
     // fast_byte_lo <= fast_byte_hi <= 256: the byte-wise (b - lo) mod 256 < n equals the 64-bit test.
     const bool all_fast_bytes = fast && byte_n[0] >= 256;
     const __m512i blo8 = _mm512_set1_epi8(static_cast<char>(fast ? byte_lo[0] & 0xFF : 0));
@@ -210,6 +233,36 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     for (std::size_t cb = b0; cb < b1; cb += chunk_blocks) {
         const std::size_t ce = std::min(b1, cb + chunk_blocks);
         for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+            const std::size_t cv0 = cb * lanes, cv1 = std::min(c.vectors, ce * lanes), cvn = (ce - cb) * lanes;
+            if (fastD) {
+                // dt[o][v - cv0] = sum_r weff[n][r][o] x[v][tile row r]: zero activations skipped.
+                const row_tile& t = pr.tiles[n];
+                const std::size_t WS = pr.weff_stride;
+                dt.assign(pr.outputs * cvn, 0);
+                const std::int32_t* we = pr.weff.data() + n * pr.weff_rows * WS;
+                for (std::size_t o0 = 0; o0 < WS; o0 += 64) {
+                    const std::size_t nb = std::min<std::size_t>(4, (WS - o0) / 16);  // 16-output blocks held in registers
+                    for (std::size_t v = cv0; v < cv1; ++v) {
+                        __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+                        const std::int32_t* xv = c.x + v * pr.rows + t.begin;
+                        for (std::size_t r = 0; r < t.size(); ++r) {
+                            if (xv[r] == 0) continue;
+                            const __m512i a = _mm512_set1_epi32(xv[r]);
+                            const std::int32_t* wr = we + r * WS + o0;
+                            s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(a, _mm512_loadu_si512(wr)));
+                            if (nb > 1) s1 = _mm512_add_epi32(s1, _mm512_mullo_epi32(a, _mm512_loadu_si512(wr + 16)));
+                            if (nb > 2) s2 = _mm512_add_epi32(s2, _mm512_mullo_epi32(a, _mm512_loadu_si512(wr + 32)));
+                            if (nb > 3) s3 = _mm512_add_epi32(s3, _mm512_mullo_epi32(a, _mm512_loadu_si512(wr + 48)));
+                        }
+                        _mm512_storeu_si512(dacc.data() + o0, s0);
+                        if (nb > 1) _mm512_storeu_si512(dacc.data() + o0 + 16, s1);
+                        if (nb > 2) _mm512_storeu_si512(dacc.data() + o0 + 32, s2);
+                        if (nb > 3) _mm512_storeu_si512(dacc.data() + o0 + 48, s3);
+                        const std::size_t oe = std::min(pr.outputs, o0 + 16 * nb);
+                        for (std::size_t o = o0; o < oe; ++o) dt[o * cvn + (v - cv0)] = dacc[o];
+                    }
+                }
+            }
             for (std::size_t o = 0; o < pr.outputs; ++o) {
                 if (pr.any_noisy) {
                     fill_keys(c, n, o, keys);
@@ -256,7 +309,65 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                         // masks of the noisy conversions whose byte of u fell outside the fast bytes.
                         __m512i a0 = zero, a1 = zero, a2 = zero, a3 = zero, sat = zero;
                         std::size_t fast_ns = 0;
-                        if (fast) {
+                        if (fastD) {
+                            // The exact noise-free sum, then per weight bit i one group draw and the
+                            // slow lanes of its eight cycles as one byte compress (bit 8 lane + j).
+                            const __m512i a = _mm512_loadu_si512(dt.data() + o * cvn + (b - cb) * lanes);
+                            std::size_t nl = 0;
+                            for (int i = 0; i < pr.P; ++i) {
+                                const auto grp = static_cast<std::size_t>(i);  // G = 1
+                                const __m512i hg = mix64v(_mm512_add_epi64(
+                                    _mm512_set1_epi64(static_cast<long long>(keys[gkeys_at + grp * static_cast<std::size_t>(S)])), vg));
+                                _mm512_store_si512(hbuf + grp * lanes, hg);
+                                if (all_fast_bytes) continue;
+                                const __mmask64 sm = ~_mm512_cmplt_epu8_mask(_mm512_sub_epi8(hg, blo8), bn8);
+                                if (!sm) continue;
+                                const __m512i packed = compress_bytes(sm, iota_b);
+                                const auto nsm = static_cast<std::size_t>(__builtin_popcountll(sm));
+                                const __m512i ioff = _mm512_set1_epi16(static_cast<short>(i << 6));
+                                _mm512_storeu_si512(wlist.data() + nl,
+                                                    _mm512_add_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(packed)), ioff));
+                                if (nsm > 32)
+                                    _mm512_storeu_si512(wlist.data() + nl + 32,
+                                                        _mm512_add_epi16(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(packed, 1)), ioff));
+                                nl += nsm;
+                            }
+                            // The list in pass 3's format (cycle k = 8 i + j, lane; group i; byte j) and
+                            // the listed lanes' counts: popcount(w plane i AND x plane j) of the lane.
+                            std::uint64_t* const fast_where = slow[0].where.data();
+                            const std::size_t W = WC ? WC : pr.words;
+                            const std::uint64_t* xb = c.xblock(n, b);
+                            for (std::size_t s0 = 0; s0 < nl; s0 += lanes) {
+                                const __m512i e = _mm512_cvtepu16_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wlist.data() + s0)));
+                                const __m512i iv = _mm512_srli_epi64(e, 6);
+                                const __m512i lane = _mm512_and_si512(_mm512_srli_epi64(e, 3), _mm512_set1_epi64(7));
+                                const __m512i jv = _mm512_and_si512(e, _mm512_set1_epi64(7));
+                                const __m512i kv = _mm512_add_epi64(_mm512_slli_epi64(iv, 3), jv);
+                                const __m512i where = _mm512_add_epi64(_mm512_slli_epi64(kv, 3), lane);
+                                const __m512i gidx = _mm512_add_epi64(_mm512_slli_epi64(iv, 3), lane);
+                                _mm512_storeu_si512(fast_where + s0,
+                                                    _mm512_or_si512(_mm512_or_si512(where, _mm512_slli_epi64(gidx, 16)),
+                                                                    _mm512_slli_epi64(jv, 35)));
+                                __m512i count = zero;
+                                for (std::size_t q = 0; q < W; ++q) {
+                                    const auto qv = _mm512_set1_epi64(static_cast<long long>(q));
+                                    const __m512i wi = _mm512_add_epi64(_mm512_mullo_epi64(iv, _mm512_set1_epi64(static_cast<long long>(W))), qv);
+                                    const __m512i xi = _mm512_add_epi64(
+                                        _mm512_slli_epi64(_mm512_add_epi64(_mm512_mullo_epi64(jv, _mm512_set1_epi64(static_cast<long long>(W))), qv), 3), lane);
+                                    const __m512i wq = _mm512_i64gather_epi64(wi, wo, 8);
+                                    const __m512i xq = _mm512_i64gather_epi64(xi, xb, 8);
+                                    count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_and_si512(wq, xq)));
+                                }
+                                _mm512_store_si512(cnt_list + s0, count);
+                            }
+                            fast_ns = nl;
+                            switch (fast_acc) {
+                            case 0: a0 = a; break;
+                            case 1: a1 = a; break;
+                            case 2: a2 = a; break;
+                            default: a3 = a; break;
+                            }
+                        } else if (fast) {
                             std::uint64_t* const fast_where = slow[0].where.data();
                             const std::size_t W = WC ? WC : pr.words;
                             const std::uint64_t* xb = c.xblock(n, b);
@@ -441,7 +552,8 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                 const std::size_t m = std::min(lanes, ns - s0);
                                 const auto mk = static_cast<__mmask8>((1u << m) - 1u);
                                 const __m512i where = _mm512_and_si512(_mm512_maskz_loadu_epi64(mk, sl.where.data() + s0), mask16);
-                                const __m512i count = _mm512_mask_i64gather_epi64(zero, mk, where, counts, 8);
+                                const __m512i count = fastD ? _mm512_maskz_load_epi64(mk, cnt_list + s0)
+                                                            : _mm512_mask_i64gather_epi64(zero, mk, where, counts, 8);
                                 const __m512i base =
                                     sl.base_is_count ? count : _mm512_mask_i64gather_epi64(zero, mk, where, codes, 8);
                                 const __m512i u = _mm512_load_si512(us + s0);

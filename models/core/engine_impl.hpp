@@ -42,6 +42,13 @@ struct prepared {
     std::size_t outputs = 0, rows = 0, words = 0;  // words: 64-bit words per tile plane
     std::vector<row_tile> tiles;
     std::vector<std::uint64_t> wplanes;  // [tile][output][bit][words]
+    // Bit-serial layers whose cycle (i, j) shifts by shift(i, 0) + j with the sign of i: the
+    // shift-add of every noise-free count equals sum_r weff[r] x[r], weff[r] = sum_i sign(i, 0)
+    // 2^shift(i, 0) bit_i(w[r]). [tile][row in tile][weff_stride] (outputs, zero padded);
+    // empty unless every such sum fits in 32 bits (weff_ok).
+    std::vector<std::int32_t> weff;
+    std::size_t weff_stride = 0, weff_rows = 0;
+    bool weff_ok = false;
     std::vector<std::int32_t> wcodes;    // [output][rows], for weight-bp and cell variation
 
     const cycle_info& cycle(int i, int j) const {
