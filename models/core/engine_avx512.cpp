@@ -204,6 +204,18 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     std::vector<std::int64_t> dt;                                   // [output][vector of the chunk]
     std::vector<std::int32_t> dacc(fastD ? pr.weff_stride : 0);    // one vector's sums
     std::vector<std::uint16_t> wlist(fastD ? ncyc * lanes + 64 : 0);  // i << 6 | lane << 3 | j
+    std::vector<std::uint8_t> blist(fastD ? ncyc * lanes + 64 : 0);   // their bytes of u
+    // Per weight bit i of the A8 plan: shift(i, 0) and the sign (as -1 masks) for pass 3.
+    alignas(64) std::array<std::int64_t, lanes> fish_a{}, fineg_a{};
+    bool fs_uniform = ncyc > 0;
+    for (std::size_t k = 0; k < ncyc; ++k) fs_uniform = fs_uniform && pr.cycles[k].fs == pr.cycles[0].fs;
+    if (fastD)
+        for (int i = 0; i < pr.P; ++i) {
+            fish_a[static_cast<std::size_t>(i)] = fi_sh[static_cast<std::size_t>(i)];
+            fineg_a[static_cast<std::size_t>(i)] = fi_sign[static_cast<std::size_t>(i)] < 0 ? -1 : 0;
+        }
+    const __m512i fish_v = _mm512_load_si512(fish_a.data()), fineg_v = _mm512_load_si512(fineg_a.data());
+    const __m512i fs0_v = _mm512_set1_epi64(ncyc ? pr.cycles[0].fs : 0);
     std::vector<lane_block> cnt_list_v(fastD ? ncyc + 2 : 0);
     std::int64_t* const cnt_list = fastD ? cnt_list_v.data()->v : nullptr;
     alignas(64) std::array<std::uint8_t, 64> iota_bytes{};
@@ -323,6 +335,7 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                 const __mmask64 sm = ~_mm512_cmplt_epu8_mask(_mm512_sub_epi8(hg, blo8), bn8);
                                 if (!sm) continue;
                                 const __m512i packed = compress_bytes(sm, iota_b);
+                                _mm512_storeu_si512(blist.data() + nl, compress_bytes(sm, hg));
                                 const auto nsm = static_cast<std::size_t>(__builtin_popcountll(sm));
                                 const __m512i ioff = _mm512_set1_epi16(static_cast<short>(i << 6));
                                 _mm512_storeu_si512(wlist.data() + nl,
@@ -541,9 +554,11 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                             for (std::size_t s0 = 0; s0 < ns; s0 += lanes) {
                                 const __m512i packed = _mm512_loadu_si512(sl.where.data() + s0);
                                 const __m512i where = _mm512_and_si512(packed, mask16);
-                                const __m512i hg = _mm512_i64gather_epi64(_mm512_and_si512(_mm512_srli_epi64(packed, 16), mask16), hbuf, 8);
-                                const __m512i byte = _mm512_and_si512(_mm512_srlv_epi64(hg, _mm512_srli_epi64(packed, 32)),
-                                                                      _mm512_set1_epi64(0xFF));
+                                const __m512i byte =
+                                    fastD ? _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blist.data() + s0)))
+                                          : _mm512_and_si512(_mm512_srlv_epi64(_mm512_i64gather_epi64(_mm512_and_si512(_mm512_srli_epi64(packed, 16), mask16), hbuf, 8),
+                                                                               _mm512_srli_epi64(packed, 32)),
+                                                             _mm512_set1_epi64(0xFF));
                                 const __m512i ck = _mm512_i64gather_epi64(_mm512_srli_epi64(where, 3), ckeys.data(), 8);
                                 _mm512_store_si512(us + s0, _mm512_or_si512(_mm512_slli_epi64(byte, 55),
                                                                             low55_v(_mm512_add_epi64(ck, _mm512_permutexvar_epi64(where, vg)))));
@@ -567,13 +582,23 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                     // of base; only the scalar adds remain per moved conversion.
                                     const __m512i kk = _mm512_srli_epi64(where, 3);
                                     const __m512i lane = _mm512_and_si512(where, lane_of);
-                                    const __m512i info = _mm512_mask_i64gather_epi64(zero, moved, kk, kinfo.data(), 8);
-                                    const __m512i fsk = _mm512_mask_i64gather_epi64(zero, moved, kk, kfs.data(), 8);
+                                    const __m512i fsk = fs_uniform ? fs0_v : _mm512_mask_i64gather_epi64(zero, moved, kk, kfs.data(), 8);
                                     const __m512i d = _mm512_sub_epi64(q, base);
-                                    __m512i val = _mm512_sllv_epi64(d, _mm512_and_si512(info, _mm512_set1_epi64(0xFF)));
-                                    val = _mm512_mask_sub_epi64(val, _mm512_test_epi64_mask(info, _mm512_set1_epi64(1 << 12)), zero, val);
-                                    const __m512i aidx = _mm512_add_epi64(
-                                        _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(info, 8), _mm512_set1_epi64(0xF)), 3), lane);
+                                    __m512i val, aidx;
+                                    if (fastD) {  // k = 8 i + j: shift(i, 0) + j, sign of i, one accumulator
+                                        const __m512i iv = _mm512_srli_epi64(kk, 3);
+                                        val = _mm512_sllv_epi64(d, _mm512_add_epi64(_mm512_permutexvar_epi64(iv, fish_v),
+                                                                                     _mm512_and_si512(kk, _mm512_set1_epi64(7))));
+                                        const __m512i neg = _mm512_permutexvar_epi64(iv, fineg_v);
+                                        val = _mm512_sub_epi64(_mm512_xor_si512(val, neg), neg);  // -val where neg = -1
+                                        aidx = _mm512_add_epi64(_mm512_set1_epi64(fast_acc * static_cast<long long>(lanes)), lane);
+                                    } else {
+                                        const __m512i info = _mm512_mask_i64gather_epi64(zero, moved, kk, kinfo.data(), 8);
+                                        val = _mm512_sllv_epi64(d, _mm512_and_si512(info, _mm512_set1_epi64(0xFF)));
+                                        val = _mm512_mask_sub_epi64(val, _mm512_test_epi64_mask(info, _mm512_set1_epi64(1 << 12)), zero, val);
+                                        aidx = _mm512_add_epi64(
+                                            _mm512_slli_epi64(_mm512_and_si512(_mm512_srli_epi64(info, 8), _mm512_set1_epi64(0xF)), 3), lane);
+                                    }
                                     _mm512_storeu_si512(ap_idx.data() + n_ap, _mm512_maskz_compress_epi64(moved, aidx));
                                     _mm512_storeu_si512(ap_val.data() + n_ap, _mm512_maskz_compress_epi64(moved, val));
                                     n_ap += static_cast<std::size_t>(__builtin_popcount(moved));
