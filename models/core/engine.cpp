@@ -263,6 +263,7 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
     // noise-free sum of a block as one integer dot product and samples only the conversions noise
     // may move). Exact: every partial sum is bounded below 2^31 first.
     pr.weff.clear();
+    pr.weff16.clear();
     pr.weff_ok = false;
     if (!p.weight_bit_parallel && !p.signed_act && pr.P > 0 && pr.Q > 0) {
         double wmax = 0.0;
@@ -288,6 +289,18 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
                     }
             }
             pr.weff_ok = true;
+            bool small = true;
+            for (const std::int32_t e : pr.weff) small = small && e > -32768 && e < 32768;
+            pr.weff16.clear();
+            if (small && p.xbit <= 15) {
+                const std::size_t pairs = (widest + 1) / 2, WS = pr.weff_stride;
+                pr.weff16.assign(pr.tiles.size() * pairs * WS * 2, 0);
+                for (std::size_t n = 0; n < pr.tiles.size(); ++n)
+                    for (std::size_t r = 0; r < pr.tiles[n].size(); ++r)
+                        for (std::size_t o = 0; o < WS; ++o)
+                            pr.weff16[((n * pairs + r / 2) * WS + o) * 2 + r % 2] =
+                                static_cast<std::int16_t>(pr.weff[(n * widest + r) * WS + o]);
+            }
         }
     }
     m->delta_valid = false;

@@ -252,6 +252,33 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                 const std::size_t WS = pr.weff_stride;
                 dt.assign(pr.outputs * cvn, 0);
                 const std::int32_t* we = pr.weff.data() + n * pr.weff_rows * WS;
+                if (!pr.weff16.empty()) {
+                    // Two rows per 16-bit multiply-add, branch-free (exact: |weff|, x < 2^15).
+                    const std::size_t pairs = (pr.weff_rows + 1) / 2, tp = (t.size() + 1) / 2;
+                    const std::int16_t* w16 = pr.weff16.data() + n * pairs * WS * 2;
+                    for (std::size_t o0 = 0; o0 < WS; o0 += 64) {
+                        const std::size_t nb = std::min<std::size_t>(4, (WS - o0) / 16);
+                        for (std::size_t v = cv0; v < cv1; ++v) {
+                            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+                            const std::int32_t* xv = c.x + v * pr.rows + t.begin;
+                            for (std::size_t q = 0; q < tp; ++q) {
+                                const std::uint32_t hi = 2 * q + 1 < t.size() ? static_cast<std::uint32_t>(xv[2 * q + 1]) : 0u;
+                                const __m512i a = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(xv[2 * q]) | hi << 16));
+                                const std::int16_t* wr = w16 + (q * WS + o0) * 2;
+                                s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(a, _mm512_loadu_si512(wr)));
+                                if (nb > 1) s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 32)));
+                                if (nb > 2) s2 = _mm512_add_epi32(s2, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 64)));
+                                if (nb > 3) s3 = _mm512_add_epi32(s3, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 96)));
+                            }
+                            _mm512_storeu_si512(dacc.data() + o0, s0);
+                            if (nb > 1) _mm512_storeu_si512(dacc.data() + o0 + 16, s1);
+                            if (nb > 2) _mm512_storeu_si512(dacc.data() + o0 + 32, s2);
+                            if (nb > 3) _mm512_storeu_si512(dacc.data() + o0 + 48, s3);
+                            const std::size_t oe = std::min(pr.outputs, o0 + 16 * nb);
+                            for (std::size_t o = o0; o < oe; ++o) dt[o * cvn + (v - cv0)] = dacc[o];
+                        }
+                    }
+                } else
                 for (std::size_t o0 = 0; o0 < WS; o0 += 64) {
                     const std::size_t nb = std::min<std::size_t>(4, (WS - o0) / 16);  // 16-output blocks held in registers
                     for (std::size_t v = cv0; v < cv1; ++v) {

@@ -49,6 +49,9 @@ struct prepared {
     std::vector<std::int32_t> weff;
     std::size_t weff_stride = 0, weff_rows = 0;
     bool weff_ok = false;
+    // The same weights as 16-bit pairs for multiply-add: [tile][row pair][weff_stride][2] (rows
+    // 2p, 2p + 1; an odd tile's last pair padded with 0). Empty unless every |weff| < 2^15.
+    std::vector<std::int16_t> weff16;
     std::vector<std::int32_t> wcodes;    // [output][rows], for weight-bp and cell variation
 
     const cycle_info& cycle(int i, int j) const {
