@@ -137,7 +137,7 @@ void prepare_cycles(prepared& pr) {
 mvm_engine::mvm_engine(const cim_params& p, engine_options opt) : m(std::make_unique<impl>(p, opt)) {
     prepare_cycles(m->pr);
     const bool has = cpu_has_avx512_kernel();
-    if (opt.isa == kernel_isa::avx512 && !has)
+    if ((opt.isa == kernel_isa::avx512 || opt.isa == kernel_isa::avx512_base) && !has)
         throw_parameter("isa", "avx512", "this CPU lacks AVX-512 VPOPCNTDQ");
     m->avx512 = has && opt.isa != kernel_isa::portable && !m->pr.needs_scalar;
 }
@@ -571,6 +571,7 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     c.tile_base = key.tile_base;
     c.temporal = temporal_base(key);
     c.out = out;
+    c.no_vbmi2 = m->opt.isa == kernel_isa::avx512_base;
     if (pr.any_noisy) {
         // Keys of every (tile, output), hashed once per layer key (capped at 8 MB).
         const auto per = static_cast<std::size_t>(pr.P * (pr.Q + groups_of(pr.Q)) * pr.params.voting_samples);

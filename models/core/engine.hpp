@@ -82,7 +82,9 @@ struct code_error_histogram {
     bool operator==(const code_error_histogram& o) const;
 };
 
-enum class kernel_isa { automatic, portable, avx512 };
+// avx512_base: the AVX-512 kernel without its AVX512-VBMI2 copy (the A8 dot-product path), as on
+// CPUs that lack VBMI2; for tests and benchmarks.
+enum class kernel_isa { automatic, portable, avx512, avx512_base };
 
 struct engine_options {
     int threads = 1;

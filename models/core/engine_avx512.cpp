@@ -4,6 +4,12 @@
 // bits are drawn only where that byte does not settle the code), and noisy codes from a
 // guide-table gather. Results are bit-identical to kernel_portable.
 // This translation unit is compiled with AVX-512 flags and only entered after a CPUID check.
+// engine_avx512_vbmi2.cpp compiles it a second time with ACIM_KERNEL_VBMI2 = 1 and -mavx512vbmi2
+// for the byte compress of the A8 dot-product path; kernel_avx512 enters that copy on CPUs with
+// VBMI2 (Ice Lake, Zen 4 and later).
+#ifndef ACIM_KERNEL_VBMI2
+#define ACIM_KERNEL_VBMI2 0
+#endif
 #include "avx512_ops.hpp"
 #include "engine_impl.hpp"
 
@@ -44,14 +50,15 @@ inline void block_counts(const prepared& pr, const std::uint64_t* wo, const std:
     }
 }
 
-// The bytes of v selected by m, packed to the front (AVX512-VBMI2; only called when the CPU has it).
-__attribute__((target("avx512vbmi2"))) __m512i compress_bytes(__mmask64 m, __m512i v) {
-    return _mm512_maskz_compress_epi8(m, v);
-}
+constexpr bool vbmi2 = ACIM_KERNEL_VBMI2 != 0;
 
-bool cpu_has_vbmi2() {
-    static const bool has = __builtin_cpu_supports("avx512vbmi2");
-    return has;
+// The bytes of v selected by m, packed to the front (AVX512-VBMI2 copy of this file only).
+inline __m512i compress_bytes([[maybe_unused]] __mmask64 m, __m512i v) {
+#if ACIM_KERNEL_VBMI2
+    return _mm512_maskz_compress_epi8(m, v);
+#else
+    return v;  // never used: the dot-product path needs the VBMI2 copy
+#endif
 }
 
 // Conversions of a block whose top byte of u is not among the table's fast bytes: they need the
@@ -200,7 +207,7 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     // sum_r weff[r] x[r] (prepared::weff, one small integer GEMM per chunk and tile), so pass 2 only
     // draws the group hashes and lists the lanes whose byte of u is slow (a byte compress per
     // weight bit); the listed lanes' counts are computed in pass 3's preamble. Same list, same sums.
-    const bool fastD = fast8 && pr.weff_ok && pr.P <= 8 && cpu_has_vbmi2();
+    const bool fastD = vbmi2 && fast8 && pr.weff_ok && pr.P <= 8;
     std::vector<std::int64_t> dt;                                   // [output][vector of the chunk]
     std::vector<std::int32_t> dacc(fastD ? pr.weff_stride : 0);    // one vector's sums
     std::vector<std::uint16_t> wlist(fastD ? ncyc * lanes + 64 : 0);  // i << 6 | lane << 3 | j
@@ -691,7 +698,20 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
 
 }  // namespace
 
+#if ACIM_KERNEL_VBMI2
+void kernel_avx512_vbmi2(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs) {
+    switch (c.pr->words) {
+    case 1: return kernel_t<1>(c, b0, b1, cnt, errs);
+    case 2: return kernel_t<2>(c, b0, b1, cnt, errs);
+    case 3: return kernel_t<3>(c, b0, b1, cnt, errs);
+    case 4: return kernel_t<4>(c, b0, b1, cnt, errs);
+    default: return kernel_t<0>(c, b0, b1, cnt, errs);
+    }
+}
+#else
 void kernel_avx512(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs) {
+    static const bool has_vbmi2 = __builtin_cpu_supports("avx512vbmi2");
+    if (has_vbmi2 && !c.no_vbmi2) return kernel_avx512_vbmi2(c, b0, b1, cnt, errs);
     switch (c.pr->words) {
     case 1: return kernel_t<1>(c, b0, b1, cnt, errs);
     case 2: return kernel_t<2>(c, b0, b1, cnt, errs);
@@ -745,5 +765,7 @@ bool pack_avx512(const run_ctx& c, std::uint64_t* xplanes, std::size_t b0, std::
     }
     return true;
 }
+
+#endif  // ACIM_KERNEL_VBMI2
 
 }  // namespace acim::core::detail

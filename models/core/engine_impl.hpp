@@ -72,6 +72,7 @@ struct run_ctx {
     std::uint32_t column_base = 0;
     std::uint32_t tile_base = 0;
     const std::uint64_t* key_table = nullptr;  // fill_keys of every (tile, output), or null
+    bool no_vbmi2 = false;                     // kernel_isa::avx512_base
     const double* delta = nullptr;           // cell variation [column][tile row], or null
     std::size_t delta_rows = 0;
     const mismatch_tables* mm = nullptr;     // static mismatch: per-column tables, or null
@@ -183,6 +184,8 @@ inline bool saturated(std::int64_t code, std::int64_t top, std::int64_t ideal, s
 void kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs,
                      conversion_sink* sink);
 void kernel_avx512(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs);
+// The same kernel compiled for AVX512-VBMI2 (kernel_avx512 calls it when the CPU has it).
+void kernel_avx512_vbmi2(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs);
 // Packs x rows of vectors in blocks [b0, b1) into c.xplanes (writable). False if not applicable.
 bool pack_avx512(const run_ctx& c, std::uint64_t* xplanes, std::size_t b0, std::size_t b1);
 

@@ -76,7 +76,8 @@ frame_plan::frame_plan(const cim_params& p, std::size_t outputs, std::size_t row
         for (int i = 0; i < m_P; ++i)
             m_bits[static_cast<std::size_t>(j) * kinds + kind_index(cycle(i, j).kind)].push_back(i);
     const bool has = cpu_has_avx512_kernel();
-    if (isa == kernel_isa::avx512 && !has) throw_parameter("isa", "avx512", "this CPU lacks AVX-512 VPOPCNTDQ");
+    if ((isa == kernel_isa::avx512 || isa == kernel_isa::avx512_base) && !has)
+        throw_parameter("isa", "avx512", "this CPU lacks AVX-512 VPOPCNTDQ");
     m_avx512 = has && isa != kernel_isa::portable;
 }
 

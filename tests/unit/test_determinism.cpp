@@ -262,8 +262,10 @@ TEST(Determinism, RandomNoisyConfigsAgreeAcrossKernelsAndThreads) {
         stream_key key = key_of(static_cast<std::uint64_t>(n), 0);
         std::vector<std::vector<std::int64_t>> outs;
         engine_counters first{};
-        for (int variant = 0; variant < 3; ++variant) {
-            const kernel_isa isa = variant == 0 ? kernel_isa::portable : kernel_isa::avx512;
+        // portable, AVX-512 (with the VBMI2 dot-product path where the CPU has it) on 1 and 2
+        // threads, and AVX-512 without that path.
+        for (int variant = 0; variant < 4; ++variant) {
+            const kernel_isa isa = variant == 0 ? kernel_isa::portable : variant == 3 ? kernel_isa::avx512_base : kernel_isa::avx512;
             mvm_engine e(p, engine_options{variant == 2 ? 2 : 1, isa});
             avx_used += variant == 1 && e.uses_avx512();
             e.load_weights(d.w.data(), s.outputs, s.rows, dense_tiling(s.rows, p.row_parallelism));
@@ -398,8 +400,10 @@ TEST(Determinism, CodeEqualsCountConfigsAgreeAcrossKernels) {
         std::vector<std::vector<std::int64_t>> outs;
         std::vector<engine_counters> counters;
         std::vector<code_error_histogram> errs;
-        for (int variant = 0; variant < 3; ++variant) {
-            const kernel_isa isa = variant == 0 ? kernel_isa::portable : kernel_isa::avx512;
+        // portable, AVX-512 (with the VBMI2 dot-product path where the CPU has it) on 1 and 2
+        // threads, and AVX-512 without that path.
+        for (int variant = 0; variant < 4; ++variant) {
+            const kernel_isa isa = variant == 0 ? kernel_isa::portable : variant == 3 ? kernel_isa::avx512_base : kernel_isa::avx512;
             mvm_engine e(p, engine_options{variant == 2 ? 2 : 1, isa});
             e.load_weights(d.w.data(), s.outputs, s.rows, dense_tiling(s.rows, p.row_parallelism));
             std::vector<std::int64_t> out(nv * s.outputs);
@@ -408,8 +412,8 @@ TEST(Determinism, CodeEqualsCountConfigsAgreeAcrossKernels) {
             counters.push_back(e.counters());
             errs.push_back(e.code_errors());
         }
-        for (std::size_t v = 1; v < 3; ++v) {
-            ASSERT_EQ(outs[v], outs[0]) << p.describe() << " rows " << s.rows << " vectors " << nv;
+        for (std::size_t v = 1; v < outs.size(); ++v) {
+            ASSERT_EQ(outs[v], outs[0]) << p.describe() << " rows " << s.rows << " vectors " << nv << " variant " << v;
             EXPECT_TRUE(counters[v] == counters[0]) << p.describe() << " saturations " << counters[v].saturations
                                                     << " vs " << counters[0].saturations;
             EXPECT_TRUE(errs[v] == errs[0]) << p.describe();
