@@ -122,6 +122,10 @@ void tlm_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t*
                 else if (d.denominator() != den)
                     throw std::runtime_error("layer " + std::to_string(layer) + ": macros returned different OUT_DENOM");
                 const bool first = writes[static_cast<std::size_t>(wave[q] - pieces.data())];
+                if (first && pc.outputs() == l.outputs) {  // the piece holds every output: one copy
+                    std::copy(m_parts[q].begin(), m_parts[q].begin() + static_cast<std::ptrdiff_t>(n * l.outputs),
+                              num + v0 * l.outputs);
+                } else
                 for (std::size_t v = 0; v < n; ++v) {
                     std::int64_t* dst = num + (v0 + v) * l.outputs + pc.out_begin;
                     const std::int64_t* src = m_parts[q].data() + v * pc.outputs();

@@ -627,7 +627,8 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
         engine_counters& pc = part[static_cast<std::size_t>(t)].c;
         std::uint64_t* errs = part[static_cast<std::size_t>(t)].errs.data();
         const std::size_t v1 = std::min(b1 * lanes, c.vectors);
-        if (!pr.params.weight_bit_parallel) std::fill(c.out + b0 * lanes * pr.outputs, c.out + v1 * pr.outputs, 0);
+        // The AVX-512 kernel writes every output itself (its first tile assigns).
+        if (!pr.params.weight_bit_parallel && !use_avx) std::fill(c.out + b0 * lanes * pr.outputs, c.out + v1 * pr.outputs, 0);
         if (use_avx) kernel_avx512(c, b0, b1, pc, errs);
         else kernel_portable(c, b0, b1, pc, errs, sink);
     };

@@ -688,7 +688,11 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                             sum = _mm512_add_epi64(sum, _mm512_mullo_epi64(_mm512_load_si512(acc[k]), _mm512_set1_epi64(pr.acc_scale[k])));
                     }
                     _mm512_store_si512(lane_tmp.data(), sum);
-                    for (std::size_t l = 0; l < nvalid; ++l) c.out[(b * lanes + l) * pr.outputs + o] += lane_tmp[l];
+                    // The first tile writes the output (run() does not zero it for this kernel).
+                    if (n == 0)
+                        for (std::size_t l = 0; l < nvalid; ++l) c.out[(b * lanes + l) * pr.outputs + o] = lane_tmp[l];
+                    else
+                        for (std::size_t l = 0; l < nvalid; ++l) c.out[(b * lanes + l) * pr.outputs + o] += lane_tmp[l];
                 }
             }
         }

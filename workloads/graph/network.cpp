@@ -93,37 +93,40 @@ void run_mac(const network& net, const graph_node& nd, const std::vector<float>&
         buffers& b;
         ~release() { b.busy = false; }
     } rel{bf};
-    std::vector<std::int32_t>& codes = bf.codes;
-    std::vector<std::int32_t>& vecs = bf.vecs;
-    std::vector<std::int64_t>& num = bf.num;
+    // Grow-only: layers of different sizes share the buffers without zero-filling them again.
+    const auto room = [](auto& v, std::size_t n) {
+        if (v.size() < n) v.resize(n);
+        return v.data();
+    };
     core::thread_pool* const hp = backend.host_pool();
-    codes.resize(batch * in_size);
+    const std::size_t ncodes = batch * in_size;
+    std::int32_t* const codes = room(bf.codes, ncodes);
     std::atomic<bool> finite{true};
-    host_for(hp, codes.size(), 4096, [&](std::size_t b, std::size_t e) {
-        if (!quantize_input(l, in.data() + b, e - b, codes.data() + b)) finite = false;
+    host_for(hp, ncodes, 4096, [&](std::size_t b, std::size_t e) {
+        if (!quantize_input(l, in.data() + b, e - b, codes + b)) finite = false;
     });
     if (!finite)
-        for (std::size_t k = 0; k < codes.size(); ++k)
+        for (std::size_t k = 0; k < ncodes; ++k)
             if (!std::isfinite(in[k])) throw model_error(l.name, "input activation " + std::to_string(k) + " is not finite");
     std::size_t pixels = 1;
-    const std::int32_t* x = codes.data();
+    const std::int32_t* x = codes;
     if (l.conv) {
         pixels = l.geom.pixels();
-        vecs.resize(batch * pixels * l.rows);
+        std::int32_t* const vecs = room(bf.vecs, batch * pixels * l.rows);
         const std::size_t img = in_size, per = pixels * l.rows;
         host_for(hp, batch, 4, [&](std::size_t b, std::size_t e) {
-            core::im2col(codes.data() + b * img, e - b, l.geom, vecs.data() + b * per);
+            core::im2col(codes + b * img, e - b, l.geom, vecs + b * per);
         });
-        x = vecs.data();
+        x = vecs;
     }
     const std::size_t vectors = batch * pixels;
-    num.resize(vectors * l.outputs);
+    std::int64_t* const num = room(bf.num, vectors * l.outputs);
     std::int64_t den = 1;
-    backend.mac(nd.layer, l, x, vectors, num.data(), den);
+    backend.mac(nd.layer, l, x, vectors, num, den);
     out.resize(batch * l.outputs * pixels);
     const double dd = static_cast<double>(den);
     host_for(hp, vectors, 1024, [&](std::size_t v0, std::size_t v1) {
-        dequantise(l, num.data(), den, dd, pixels, v0, v1, out.data());
+        dequantise(l, num, den, dd, pixels, v0, v1, out.data());
     });
 }
 
