@@ -96,26 +96,52 @@ struct tally {
     double t_acim = 0.0;  // seconds in the ACiM forward passes
 };
 
-// The images [0, n) in batches through the ideal integer model and the ACiM backend.
+// The images [0, n) in batches through the ideal integer model and the ACiM backend. With a pool,
+// the ideal pass of a batch runs as background tasks of eight images in the workers' idle time
+// while the ACiM pass runs here (exact integer arithmetic: nothing depends on where it runs).
 // With `float_pass`, the float network too (on the host), for the accuracy a PTQ model lost.
-void evaluate(const network& net, const image_set& data, std::size_t n, std::size_t batch, mac_backend& ideal,
-              mac_backend& acim, bool progress, bool float_pass, tally& t) {
+void evaluate(const network& net, const image_set& data, std::size_t n, std::size_t batch, ideal_backend& ideal,
+              mac_backend& acim, bool progress, bool float_pass, core::thread_pool* pool, tally& t) {
     const std::size_t classes = net.output_size();
     const bool tty = progress && isatty(fileno(stderr));
     std::vector<float> x;
+    std::vector<int> pi;
+    ideal.prepare(net);  // the tasks share its weight caches
     for (std::size_t b0 = 0; b0 < n; b0 += batch) {
         const std::size_t bn = std::min(batch, n - b0);
-        x.resize(bn * net.input_size());
-        for (std::size_t k = 0; k < x.size(); ++k)
-            x[k] = static_cast<float>(data.pixels[b0 * net.input_size() + k]) / 255.0f;
-        const auto pi = predictions(forward(net, x.data(), bn, ideal, b0), classes);
-        if (float_pass) {
-            const auto pf = predictions(forward_float(net, x.data(), bn), classes);
-            for (std::size_t k = 0; k < bn; ++k) t.correct_float += pf[k] == data.labels[b0 + k];
+        const std::size_t in = net.input_size();
+        x.resize(bn * in);
+        for (std::size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>(data.pixels[b0 * in + k]) / 255.0f;
+        pi.assign(bn, 0);
+        constexpr std::size_t per_task = 8;
+        const auto ideal_part = [&, b0, bn](std::size_t i0) {
+            const std::size_t m = std::min(per_task, bn - i0);
+            const auto p = predictions(forward(net, x.data() + i0 * in, m, ideal, b0 + i0), classes);
+            std::copy(p.begin(), p.end(), pi.begin() + static_cast<std::ptrdiff_t>(i0));
+        };
+        if (pool)
+            for (std::size_t i0 = 0; i0 < bn; i0 += per_task) pool->post([&ideal_part, i0] { ideal_part(i0); });
+        std::vector<int> pa;
+        try {
+            if (!pool)
+                for (std::size_t i0 = 0; i0 < bn; i0 += per_task) ideal_part(i0);
+            if (float_pass) {
+                const auto pf = predictions(forward_float(net, x.data(), bn), classes);
+                for (std::size_t k = 0; k < bn; ++k) t.correct_float += pf[k] == data.labels[b0 + k];
+            }
+            const auto ta = std::chrono::steady_clock::now();
+            pa = predictions(forward(net, x.data(), bn, acim, b0), classes);
+            t.t_acim += std::chrono::duration<double>(std::chrono::steady_clock::now() - ta).count();
+        } catch (...) {
+            if (pool) {
+                try {
+                    pool->wait_background();  // the tasks use x and pi
+                } catch (...) {
+                }
+            }
+            throw;
         }
-        const auto ta = std::chrono::steady_clock::now();
-        const auto pa = predictions(forward(net, x.data(), bn, acim, b0), classes);
-        t.t_acim += std::chrono::duration<double>(std::chrono::steady_clock::now() - ta).count();
+        if (pool) pool->wait_background();
         for (std::size_t k = 0; k < bn; ++k) {
             t.correct_ideal += pi[k] == data.labels[b0 + k];
             t.correct_acim += pa[k] == data.labels[b0 + k];
@@ -227,7 +253,9 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     for (const mac_layer& l : net.layers) layer_params(l, cfg.backend.macro).validate();
     const network_map map = map_network(net, cfg.backend.macro, mapping_of(cfg.backend));
 
-    ideal_backend ideal(cfg.backend.threads);  // exact integer dot products: the ideal integer model
+    ideal_backend ideal(1);  // exact integer dot products, the ideal integer model (background tasks)
+    const std::shared_ptr<core::thread_pool> pool =
+        cfg.backend.threads > 1 ? core::thread_pool::shared(cfg.backend.threads) : nullptr;
 
     tally t;
     std::vector<layer_stats> stats;
@@ -239,7 +267,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
         if (!opt.trace.empty())
             throw std::invalid_argument("--trace needs run.path = tlm: the core path has no macros to trace");
         core_backend acim(net, cfg.backend);
-        evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, t);
+        evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, pool.get(), t);
         stats = acim.stats();
     } else {
         vp::platform_config pc;
@@ -273,7 +301,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                 std::vector<const sc::acim_macro*> handles;
                 for (std::size_t m = 0; m < map.macros; ++m) handles.push_back(&plat.macro[m]);
                 tlm_backend acim(net, cfg.backend, map, adc_kind, cpu, bases, irqs, handles);
-                evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, t);
+                evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, pool.get(), t);
                 stats = acim.stats();
                 costs = acim.costs();
                 reloads = acim.weight_reloads();

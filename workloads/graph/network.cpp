@@ -258,6 +258,10 @@ const ideal_backend::transposed& ideal_backend::transposed16(const mac_layer& l)
     return t;
 }
 
+void ideal_backend::prepare(const network& net) {
+    for (const mac_layer& l : net.layers) transposed16(l);
+}
+
 void ideal_backend::mac(std::size_t, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
                         std::int64_t* num, std::int64_t& den) {
     den = 1;

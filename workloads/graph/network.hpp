@@ -114,6 +114,8 @@ public:
     void mac(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
              std::int64_t* num, std::int64_t& den) override;
     core::thread_pool* host_pool() override { return m_pool.get(); }
+    // Builds the per-layer weight caches now, so that several threads may then call mac() at once.
+    void prepare(const network& net);
 
 private:
     // Weights of a layer as [row][output] 16-bit numbers, rows `stride` apart (empty if some
