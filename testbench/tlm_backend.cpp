@@ -163,7 +163,10 @@ void tlm_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t*
         w0 = w1;
     }
     cost.elapsed += m_cpu.local_time() - t0;
-    if (m_meter) m_meter->measure(layer, l, x, vectors, num, den, st);
+    // With host threads the comparison with the exact result runs in the workers' idle time;
+    // forward() keeps each layer's x and num until the batch's background tasks are done.
+    if (m_meter && m_host) m_meter->measure_later(*m_host, layer, l, x, vectors, num, den, st);
+    else if (m_meter) m_meter->measure(layer, l, x, vectors, num, den, st);
 }
 
 }  // namespace acim::testbench

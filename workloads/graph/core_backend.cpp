@@ -28,11 +28,28 @@ acim::core::cim_params layer_params(const mac_layer& l, acim::core::cim_params p
     return p;
 }
 
-reference_meter::reference_meter(const network& net, int threads) : m_net(net), m_ideal(threads) {}
+reference_meter::reference_meter(const network& net, int threads) : m_net(net), m_ideal(threads), m_later(1) {
+    m_later.prepare(net);
+    m_refs.resize(net.layers.size());
+}
 
 void reference_meter::exact(std::size_t layer, const std::int32_t* x, std::size_t vectors, std::int64_t* num,
                             std::int64_t& den) {
     m_ideal.mac(layer, m_net.layers.at(layer), x, vectors, num, den);
+}
+
+void reference_meter::compare(const std::int64_t* ref, std::size_t count, const std::int64_t* num, std::int64_t den,
+                              layer_stats& st) const {
+    const double d = static_cast<double>(den);
+    for (std::size_t k = 0; k < count; ++k) {
+        const double ideal = static_cast<double>(ref[k]);
+        const double err = (den == 1 ? static_cast<double>(num[k]) : static_cast<double>(num[k]) / d) - ideal;  // x / 1.0 == x
+        st.signal += ideal * ideal;
+        st.noise += err * err;
+        st.max_abs_error = std::max(st.max_abs_error, std::fabs(err));
+        st.exact += num[k] == ref[k] * den;
+    }
+    st.outputs += count;
 }
 
 void reference_meter::measure(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
@@ -40,16 +57,19 @@ void reference_meter::measure(std::size_t layer, const mac_layer& l, const std::
     m_ref.resize(vectors * l.outputs);
     std::int64_t ref_den = 1;
     exact(layer, x, vectors, m_ref.data(), ref_den);  // ref_den = 1: integer dot products
-    const double d = static_cast<double>(den);
-    for (std::size_t k = 0; k < m_ref.size(); ++k) {
-        const double ideal = static_cast<double>(m_ref[k]);
-        const double err = (den == 1 ? static_cast<double>(num[k]) : static_cast<double>(num[k]) / d) - ideal;  // x / 1.0 == x
-        st.signal += ideal * ideal;
-        st.noise += err * err;
-        st.max_abs_error = std::max(st.max_abs_error, std::fabs(err));
-        st.exact += num[k] == m_ref[k] * den;
-    }
-    st.outputs += m_ref.size();
+    compare(m_ref.data(), m_ref.size(), num, den, st);
+}
+
+void reference_meter::measure_later(core::thread_pool& pool, std::size_t layer, const mac_layer& l,
+                                    const std::int32_t* x, std::size_t vectors, const std::int64_t* num,
+                                    std::int64_t den, layer_stats& st) {
+    pool.post([this, layer, &l, x, vectors, num, den, &st] {
+        std::vector<std::int64_t>& ref = m_refs.at(layer);
+        ref.resize(vectors * l.outputs);
+        std::int64_t ref_den = 1;
+        m_later.mac(layer, l, x, vectors, ref.data(), ref_den);
+        compare(ref.data(), ref.size(), num, den, st);
+    });
 }
 
 core_backend::core_backend(const network& net, backend_config cfg) : m_cfg(std::move(cfg)) {

@@ -54,11 +54,20 @@ public:
     // Adds the comparison of num / den with the ideal result to `st`.
     void measure(std::size_t layer, const mac_layer& l, const std::int32_t* x, std::size_t vectors,
                  const std::int64_t* num, std::int64_t den, layer_stats& st);
+    // The same as a background task of `pool` (single-threaded, in the pool's queue order): x and
+    // num must stay valid, and st untouched by others, until pool.wait_background() returns. One
+    // pending measurement per layer at a time.
+    void measure_later(core::thread_pool& pool, std::size_t layer, const mac_layer& l, const std::int32_t* x,
+                       std::size_t vectors, const std::int64_t* num, std::int64_t den, layer_stats& st);
 
 private:
+    void compare(const std::int64_t* ref, std::size_t count, const std::int64_t* num, std::int64_t den,
+                 layer_stats& st) const;
     const network& m_net;
     ideal_backend m_ideal;
     std::vector<std::int64_t> m_ref;
+    ideal_backend m_later;                        // single-threaded, caches built up front
+    std::vector<std::vector<std::int64_t>> m_refs;  // per layer, for measure_later
 };
 
 // The layers cut into macro pieces (mapping/mapping.hpp), each piece on its own engine with the

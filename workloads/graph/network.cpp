@@ -1,6 +1,7 @@
 #include "graph/network.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -77,15 +78,42 @@ void run_mac(const network& net, const graph_node& nd, const std::vector<float>&
              mac_backend& backend, std::vector<float>& out) {
     const mac_layer& l = net.layers[nd.layer];
     const std::size_t in_size = product(net.shapes[static_cast<std::size_t>(nd.inputs[0])]);
-    // Work buffers kept across calls (per thread): no page faults or zeroing of fresh allocations.
-    // A backend that yields inside mac() (the TLM driver waits in a SystemC thread) may let another
-    // forward() run on this thread: that call gets buffers of its own.
+    // Work buffers kept across calls, per thread, backend and layer: no page faults or zeroing of
+    // fresh allocations, and a layer's x and num stay valid until that layer runs again with the
+    // same backend (a backend may compare them later, e.g. reference_meter::measure_later). The
+    // buffers of the three most recent backends are kept. A backend that yields inside mac() (the
+    // TLM driver waits in a SystemC thread) may let another forward() run on this thread: a
+    // reentrant call gets buffers of its own.
     struct buffers {
         std::vector<std::int32_t> codes, vecs;
         std::vector<std::int64_t> num;
         bool busy = false;
     };
-    thread_local buffers kept;
+    struct per_backend {
+        const mac_backend* backend = nullptr;
+        std::uint64_t used = 0;  // last use, for replacement
+        std::vector<buffers> layers;
+    };
+    thread_local std::array<per_backend, 3> kept_sets;
+    thread_local std::uint64_t uses = 0;
+    per_backend* set = nullptr;
+    for (per_backend& p : kept_sets)
+        if (p.backend == &backend) set = &p;
+    if (!set) {  // the least recently used set whose buffers nobody holds
+        for (per_backend& p : kept_sets) {
+            const bool held = std::any_of(p.layers.begin(), p.layers.end(), [](const buffers& b) { return b.busy; });
+            if (!held && (!set || p.used < set->used)) set = &p;
+        }
+    }
+    per_backend scratch;
+    if (!set) set = &scratch;  // every set held (deep reentrancy): temporary buffers
+    if (set->backend != &backend) {
+        set->backend = &backend;
+        set->layers.clear();
+    }
+    set->used = ++uses;
+    if (set->layers.size() < net.layers.size()) set->layers.resize(net.layers.size());
+    buffers& kept = set->layers[nd.layer];
     buffers fresh;
     buffers& bf = kept.busy ? fresh : kept;
     bf.busy = true;
@@ -93,7 +121,7 @@ void run_mac(const network& net, const graph_node& nd, const std::vector<float>&
         buffers& b;
         ~release() { b.busy = false; }
     } rel{bf};
-    // Grow-only: layers of different sizes share the buffers without zero-filling them again.
+    // Grow-only: a smaller last batch does not shrink (and later re-zero) the buffers.
     const auto room = [](auto& v, std::size_t n) {
         if (v.size() < n) v.resize(n);
         return v.data();
