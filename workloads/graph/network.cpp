@@ -1,5 +1,9 @@
 #include "graph/network.hpp"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -257,6 +261,50 @@ __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) vo
     }
 }
 
+#if defined(__x86_64__)
+// dot16 with AVX-512BW: two rows per 16-bit multiply-add (w2: [row pair][stride][2], zero
+// padded), branch-free, sums held in registers. Same sums as dot16 (the caller rules out overflow).
+__attribute__((target("avx512f,avx512bw"))) void dot16_pairs(const std::int32_t* x, const std::int16_t* w2,
+                                                            std::size_t rows, std::size_t stride, std::size_t outputs,
+                                                            std::size_t v0, std::size_t v1, std::int64_t* num) {
+    const std::size_t pairs = (rows + 1) / 2;
+    alignas(64) std::int32_t tmp[64];
+    for (std::size_t o0 = 0; o0 < stride; o0 += 64) {
+        const std::size_t nb = std::min<std::size_t>(4, (stride - o0) / 16);
+        const std::size_t oe = std::min(outputs, o0 + 16 * nb);
+        for (std::size_t v = v0; v < v1; ++v) {
+            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+            const std::int32_t* xv = x + v * rows;
+            for (std::size_t q = 0; q < pairs; ++q) {
+                const auto lo = static_cast<std::uint16_t>(xv[2 * q]);
+                const auto hi = 2 * q + 1 < rows ? static_cast<std::uint16_t>(xv[2 * q + 1]) : std::uint16_t{0};
+                const __m512i a = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(lo) | static_cast<std::uint32_t>(hi) << 16));
+                const std::int16_t* wr = w2 + (q * stride + o0) * 2;
+                s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(a, _mm512_loadu_si512(wr)));
+                if (nb > 1) s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 32)));
+                if (nb > 2) s2 = _mm512_add_epi32(s2, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 64)));
+                if (nb > 3) s3 = _mm512_add_epi32(s3, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 96)));
+            }
+            _mm512_store_si512(tmp, s0);
+            _mm512_store_si512(tmp + 16, s1);
+            _mm512_store_si512(tmp + 32, s2);
+            _mm512_store_si512(tmp + 48, s3);
+            std::int64_t* nv = num + v * outputs;
+            for (std::size_t o = o0; o < oe; ++o) nv[o] = tmp[o - o0];
+        }
+    }
+}
+
+bool cpu_has_avx512bw() {
+    static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+    return has;
+}
+#else
+void dot16_pairs(const std::int32_t*, const std::int16_t*, std::size_t, std::size_t, std::size_t, std::size_t,
+                 std::size_t, std::int64_t*) {}
+bool cpu_has_avx512bw() { return false; }
+#endif
+
 // max |x[k]| over k < n.
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) std::int64_t max_abs(const std::int32_t* x,
                                                                                                    std::size_t n) {
@@ -279,9 +327,13 @@ const ideal_backend::transposed& ideal_backend::transposed16(const mac_layer& l)
     if (wmax < (1 << 15)) {
         t.stride = (l.outputs + 15) / 16 * 16;
         t.w.assign(l.rows * t.stride, 0);
+        t.w2.assign((l.rows + 1) / 2 * t.stride * 2, 0);
         for (std::size_t o = 0; o < l.outputs; ++o)
-            for (std::size_t r = 0; r < l.rows; ++r)
-                t.w[r * t.stride + o] = static_cast<std::int16_t>(l.w_int[o * l.rows + r]);
+            for (std::size_t r = 0; r < l.rows; ++r) {
+                const auto w = static_cast<std::int16_t>(l.w_int[o * l.rows + r]);
+                t.w[r * t.stride + o] = w;
+                t.w2[((r / 2) * t.stride + o) * 2 + r % 2] = w;
+            }
     }
     return t;
 }
@@ -299,7 +351,10 @@ void ideal_backend::mac(std::size_t, const mac_layer& l, const std::int32_t* x, 
     const transposed& t = transposed16(l);
     const std::int64_t xmax = max_abs(x, vectors * l.rows);
     if (!t.w.empty() && xmax < (1 << 15) && t.wmax * xmax * static_cast<std::int64_t>(l.rows) < (std::int64_t{1} << 31)) {
-        auto part = [&](int, std::size_t v0, std::size_t v1) { dot16(x, t.w.data(), l.rows, t.stride, l.outputs, v0, v1, num); };
+        auto part = [&](int, std::size_t v0, std::size_t v1) {
+            if (cpu_has_avx512bw()) dot16_pairs(x, t.w2.data(), l.rows, t.stride, l.outputs, v0, v1, num);
+            else dot16(x, t.w.data(), l.rows, t.stride, l.outputs, v0, v1, num);
+        };
         if (m_pool && vectors >= 256) m_pool->parallel_for(vectors, part);
         else part(0, 0, vectors);
         return;

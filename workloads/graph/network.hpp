@@ -125,6 +125,7 @@ private:
         std::int64_t wmax = 0;
         std::size_t stride = 0;  // outputs rounded up to 16
         std::vector<std::int16_t> w;
+        std::vector<std::int16_t> w2;  // [row pair][stride][2] for 16-bit multiply-add
     };
     const transposed& transposed16(const mac_layer& l);
     std::shared_ptr<core::thread_pool> m_pool;
