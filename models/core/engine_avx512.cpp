@@ -235,7 +235,6 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     // Static mismatch: the table of each cycle of the current output (its column's own table).
     std::vector<const conversion_table*> tabs(ncyc, nullptr);
     alignas(64) std::array<std::int64_t, lanes> lane_tmp{};
-    alignas(64) std::array<std::uint64_t, lanes> vg_tmp{};
     std::uint64_t saturations = 0;
     // Pass 3 of arithmetic tables (the moved code's ideal is the noise-free code) applies its moved
     // conversions from vectors: per cycle the shift, accumulator and sign packed for one gather.
@@ -337,9 +336,11 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                         }
                         sum = _mm512_mullo_epi64(a, _mm512_set1_epi64(pr.top));
                     } else {
-                        for (std::size_t l = 0; l < lanes; ++l)
-                            vg_tmp[l] = (c.first_vector + b * lanes + l + 1) * golden_gamma;
-                        const __m512i vg = _mm512_load_si512(vg_tmp.data());
+                        // (v + 1) * golden of the block's eight vectors (64-bit wrap-around, as the scalar form).
+                        const __m512i vg = _mm512_mullo_epi64(
+                            _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(c.first_vector + b * lanes + 1)),
+                                             _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0)),
+                            _mm512_set1_epi64(static_cast<long long>(golden_gamma)));
                         // The group draw of the current (i, j / 8), and the byte-wise fast mask of
                         // it for table fast_table.
                         std::size_t cur_group = ~std::size_t{0};
