@@ -261,11 +261,9 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
     else pr.wcodes.clear();
     // Effective integer weights of the plain bit-serial shift-add (the AVX-512 kernel computes the
     // noise-free sum of a block as one integer dot product and samples only the conversions noise
-    // may move). Exact: every partial sum is bounded below 2^31 first.
-    pr.weff.clear();
+    // may move). Exact: every |weff| and x fit 16 bits and every sum is bounded below 2^31 first.
     pr.weff16.clear();
-    pr.weff_ok = false;
-    if (!p.weight_bit_parallel && !p.signed_act && pr.P > 0 && pr.Q > 0) {
+    if (!p.weight_bit_parallel && !p.signed_act && pr.P > 0 && pr.Q > 0 && p.xbit <= 15) {
         double wmax = 0.0;
         bool shifts_ok = true;
         for (int i = 0; i < pr.P; ++i) {
@@ -273,10 +271,11 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
             if (shifts_ok) wmax += std::ldexp(1.0, pr.cycle(i, 0).shift);
         }
         const double xmax = std::ldexp(1.0, p.xbit) - 1.0;
-        if (shifts_ok && wmax * xmax * static_cast<double>(widest) < 2147483647.0) {
-            pr.weff_stride = (outputs + 15) / 16 * 16;
+        if (shifts_ok && wmax < 32768.0 && wmax * xmax * static_cast<double>(widest) < 2147483647.0) {
+            const std::size_t WS = (outputs + 15) / 16 * 16, pairs = (widest + 1) / 2;
+            pr.weff_stride = WS;
             pr.weff_rows = widest;
-            pr.weff.assign(pr.tiles.size() * widest * pr.weff_stride, 0);
+            pr.weff16.assign(pr.tiles.size() * pairs * WS * 2, 0);
             for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
                 const row_tile& t = pr.tiles[n];
                 for (std::size_t r = t.begin; r < t.end; ++r)
@@ -285,21 +284,9 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
                         std::int32_t e = 0;
                         for (int i = 0; i < pr.P; ++i)
                             if ((u >> i) & 1u) e += pr.cycle(i, 0).sign * (std::int32_t{1} << pr.cycle(i, 0).shift);
-                        pr.weff[(n * widest + (r - t.begin)) * pr.weff_stride + o] = e;
+                        const std::size_t rr = r - t.begin;
+                        pr.weff16[((n * pairs + rr / 2) * WS + o) * 2 + rr % 2] = static_cast<std::int16_t>(e);
                     }
-            }
-            pr.weff_ok = true;
-            bool small = true;
-            for (const std::int32_t e : pr.weff) small = small && e > -32768 && e < 32768;
-            pr.weff16.clear();
-            if (small && p.xbit <= 15) {
-                const std::size_t pairs = (widest + 1) / 2, WS = pr.weff_stride;
-                pr.weff16.assign(pr.tiles.size() * pairs * WS * 2, 0);
-                for (std::size_t n = 0; n < pr.tiles.size(); ++n)
-                    for (std::size_t r = 0; r < pr.tiles[n].size(); ++r)
-                        for (std::size_t o = 0; o < WS; ++o)
-                            pr.weff16[((n * pairs + r / 2) * WS + o) * 2 + r % 2] =
-                                static_cast<std::int16_t>(pr.weff[(n * widest + r) * WS + o]);
             }
         }
     }

@@ -204,10 +204,10 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     for (int j = 0; j < pr.Q && fast8; ++j)
         fast8 = fj_lo[static_cast<std::size_t>(j)] == j && fj_sh[static_cast<std::size_t>(j)] == j;
     // The dot-product form of the A8 plan: the shift-add of the noise-free counts of a block is
-    // sum_r weff[r] x[r] (prepared::weff, one small integer GEMM per chunk and tile), so pass 2 only
+    // sum_r weff[r] x[r] (prepared::weff16, one small integer GEMM per chunk and tile), so pass 2 only
     // draws the group hashes and lists the lanes whose byte of u is slow (a byte compress per
     // weight bit); the listed lanes' counts are computed in pass 3's preamble. Same list, same sums.
-    const bool fastD = vbmi2 && fast8 && pr.weff_ok && pr.P <= 8;
+    const bool fastD = vbmi2 && fast8 && !pr.weff16.empty() && pr.P <= 8;
     std::vector<std::int64_t> dt;                                   // [output][vector of the chunk]
     std::vector<std::int32_t> dacc(fastD ? pr.weff_stride : 0);    // one vector's sums
     std::vector<std::uint16_t> wlist(fastD ? ncyc * lanes + 64 : 0);  // i << 6 | lane << 3 | j
@@ -253,51 +253,26 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
         for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
             const std::size_t cv0 = cb * lanes, cv1 = std::min(c.vectors, ce * lanes), cvn = (ce - cb) * lanes;
             if (fastD) {
-                // dt[o][v - cv0] = sum_r weff[n][r][o] x[v][tile row r]: zero activations skipped.
+                // dt[o][v - cv0] = sum_r weff[n][r][o] x[v][tile row r], two rows per 16-bit
+                // multiply-add, branch-free (exact: |weff|, x < 2^15 and the sums below 2^31).
                 const row_tile& t = pr.tiles[n];
                 const std::size_t WS = pr.weff_stride;
                 dt.assign(pr.outputs * cvn, 0);
-                const std::int32_t* we = pr.weff.data() + n * pr.weff_rows * WS;
-                if (!pr.weff16.empty()) {
-                    // Two rows per 16-bit multiply-add, branch-free (exact: |weff|, x < 2^15).
-                    const std::size_t pairs = (pr.weff_rows + 1) / 2, tp = (t.size() + 1) / 2;
-                    const std::int16_t* w16 = pr.weff16.data() + n * pairs * WS * 2;
-                    for (std::size_t o0 = 0; o0 < WS; o0 += 64) {
-                        const std::size_t nb = std::min<std::size_t>(4, (WS - o0) / 16);
-                        for (std::size_t v = cv0; v < cv1; ++v) {
-                            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-                            const std::int32_t* xv = c.x + v * pr.rows + t.begin;
-                            for (std::size_t q = 0; q < tp; ++q) {
-                                const std::uint32_t hi = 2 * q + 1 < t.size() ? static_cast<std::uint32_t>(xv[2 * q + 1]) : 0u;
-                                const __m512i a = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(xv[2 * q]) | hi << 16));
-                                const std::int16_t* wr = w16 + (q * WS + o0) * 2;
-                                s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(a, _mm512_loadu_si512(wr)));
-                                if (nb > 1) s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 32)));
-                                if (nb > 2) s2 = _mm512_add_epi32(s2, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 64)));
-                                if (nb > 3) s3 = _mm512_add_epi32(s3, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 96)));
-                            }
-                            _mm512_storeu_si512(dacc.data() + o0, s0);
-                            if (nb > 1) _mm512_storeu_si512(dacc.data() + o0 + 16, s1);
-                            if (nb > 2) _mm512_storeu_si512(dacc.data() + o0 + 32, s2);
-                            if (nb > 3) _mm512_storeu_si512(dacc.data() + o0 + 48, s3);
-                            const std::size_t oe = std::min(pr.outputs, o0 + 16 * nb);
-                            for (std::size_t o = o0; o < oe; ++o) dt[o * cvn + (v - cv0)] = dacc[o];
-                        }
-                    }
-                } else
+                const std::size_t pairs = (pr.weff_rows + 1) / 2, tp = (t.size() + 1) / 2;
+                const std::int16_t* w16 = pr.weff16.data() + n * pairs * WS * 2;
                 for (std::size_t o0 = 0; o0 < WS; o0 += 64) {
-                    const std::size_t nb = std::min<std::size_t>(4, (WS - o0) / 16);  // 16-output blocks held in registers
+                    const std::size_t nb = std::min<std::size_t>(4, (WS - o0) / 16);
                     for (std::size_t v = cv0; v < cv1; ++v) {
                         __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
                         const std::int32_t* xv = c.x + v * pr.rows + t.begin;
-                        for (std::size_t r = 0; r < t.size(); ++r) {
-                            if (xv[r] == 0) continue;
-                            const __m512i a = _mm512_set1_epi32(xv[r]);
-                            const std::int32_t* wr = we + r * WS + o0;
-                            s0 = _mm512_add_epi32(s0, _mm512_mullo_epi32(a, _mm512_loadu_si512(wr)));
-                            if (nb > 1) s1 = _mm512_add_epi32(s1, _mm512_mullo_epi32(a, _mm512_loadu_si512(wr + 16)));
-                            if (nb > 2) s2 = _mm512_add_epi32(s2, _mm512_mullo_epi32(a, _mm512_loadu_si512(wr + 32)));
-                            if (nb > 3) s3 = _mm512_add_epi32(s3, _mm512_mullo_epi32(a, _mm512_loadu_si512(wr + 48)));
+                        for (std::size_t q = 0; q < tp; ++q) {
+                            const std::uint32_t hi = 2 * q + 1 < t.size() ? static_cast<std::uint32_t>(xv[2 * q + 1]) : 0u;
+                            const __m512i a = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(xv[2 * q]) | hi << 16));
+                            const std::int16_t* wr = w16 + (q * WS + o0) * 2;
+                            s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(a, _mm512_loadu_si512(wr)));
+                            if (nb > 1) s1 = _mm512_add_epi32(s1, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 32)));
+                            if (nb > 2) s2 = _mm512_add_epi32(s2, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 64)));
+                            if (nb > 3) s3 = _mm512_add_epi32(s3, _mm512_madd_epi16(a, _mm512_loadu_si512(wr + 96)));
                         }
                         _mm512_storeu_si512(dacc.data() + o0, s0);
                         if (nb > 1) _mm512_storeu_si512(dacc.data() + o0 + 16, s1);
@@ -701,10 +676,8 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     cnt.saturations += saturations;
 }
 
-}  // namespace
-
-#if ACIM_KERNEL_VBMI2
-void kernel_avx512_vbmi2(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs) {
+// This copy's kernel for the tile's plane width in words.
+void kernel_words(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs) {
     switch (c.pr->words) {
     case 1: return kernel_t<1>(c, b0, b1, cnt, errs);
     case 2: return kernel_t<2>(c, b0, b1, cnt, errs);
@@ -713,17 +686,18 @@ void kernel_avx512_vbmi2(const run_ctx& c, std::size_t b0, std::size_t b1, engin
     default: return kernel_t<0>(c, b0, b1, cnt, errs);
     }
 }
+
+}  // namespace
+
+#if ACIM_KERNEL_VBMI2
+void kernel_avx512_vbmi2(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs) {
+    kernel_words(c, b0, b1, cnt, errs);
+}
 #else
 void kernel_avx512(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt, std::uint64_t* errs) {
     static const bool has_vbmi2 = __builtin_cpu_supports("avx512vbmi2");
     if (has_vbmi2 && !c.no_vbmi2) return kernel_avx512_vbmi2(c, b0, b1, cnt, errs);
-    switch (c.pr->words) {
-    case 1: return kernel_t<1>(c, b0, b1, cnt, errs);
-    case 2: return kernel_t<2>(c, b0, b1, cnt, errs);
-    case 3: return kernel_t<3>(c, b0, b1, cnt, errs);
-    case 4: return kernel_t<4>(c, b0, b1, cnt, errs);
-    default: return kernel_t<0>(c, b0, b1, cnt, errs);
-    }
+    kernel_words(c, b0, b1, cnt, errs);
 }
 
 bool pack_avx512(const run_ctx& c, std::uint64_t* xplanes, std::size_t b0, std::size_t b1) {

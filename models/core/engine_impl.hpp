@@ -44,14 +44,11 @@ struct prepared {
     std::vector<std::uint64_t> wplanes;  // [tile][output][bit][words]
     // Bit-serial layers whose cycle (i, j) shifts by shift(i, 0) + j with the sign of i: the
     // shift-add of every noise-free count equals sum_r weff[r] x[r], weff[r] = sum_i sign(i, 0)
-    // 2^shift(i, 0) bit_i(w[r]). [tile][row in tile][weff_stride] (outputs, zero padded);
-    // empty unless every such sum fits in 32 bits (weff_ok).
-    std::vector<std::int32_t> weff;
-    std::size_t weff_stride = 0, weff_rows = 0;
-    bool weff_ok = false;
-    // The same weights as 16-bit pairs for multiply-add: [tile][row pair][weff_stride][2] (rows
-    // 2p, 2p + 1; an odd tile's last pair padded with 0). Empty unless every |weff| < 2^15.
+    // 2^shift(i, 0) bit_i(w[r]). Stored as 16-bit pairs for multiply-add: [tile][row pair]
+    // [weff_stride (outputs, zero padded)][2] (rows 2p, 2p + 1; an odd tile's last pair padded
+    // with 0). Empty unless every |weff| and x fit 16 bits and every sum fits 31.
     std::vector<std::int16_t> weff16;
+    std::size_t weff_stride = 0, weff_rows = 0;
     std::vector<std::int32_t> wcodes;    // [output][rows], for weight-bp and cell variation
 
     const cycle_info& cycle(int i, int j) const {

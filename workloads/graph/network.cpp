@@ -19,6 +19,21 @@ std::size_t product(const std::vector<std::size_t>& s) {
     return std::accumulate(s.begin(), s.end(), std::size_t{1}, std::multiplies<>());
 }
 
+// Marks per-thread work storage as held while a call uses it; a reentrant call (a backend that
+// yields inside mac() may let another forward() run on this thread) takes `spare` instead.
+template <class T>
+class holding {
+public:
+    holding(T& kept, T& spare) : m_x(kept.busy ? spare : kept) { m_x.busy = true; }
+    ~holding() { m_x.busy = false; }
+    holding(const holding&) = delete;
+    holding& operator=(const holding&) = delete;
+    T& get() { return m_x; }
+
+private:
+    T& m_x;
+};
+
 // fn(begin, end) over [0, n) on the pool's threads (or here), in parts of at least `grain`.
 template <class Fn>
 void host_for(core::thread_pool* pool, std::size_t n, std::size_t grain, Fn&& fn) {
@@ -117,14 +132,9 @@ void run_mac(const network& net, const graph_node& nd, const std::vector<float>&
     }
     set->used = ++uses;
     if (set->layers.size() < net.layers.size()) set->layers.resize(net.layers.size());
-    buffers& kept = set->layers[nd.layer];
     buffers fresh;
-    buffers& bf = kept.busy ? fresh : kept;
-    bf.busy = true;
-    struct release {
-        buffers& b;
-        ~release() { b.busy = false; }
-    } rel{bf};
+    holding<buffers> hold(set->layers[nd.layer], fresh);
+    buffers& bf = hold.get();
     // Grow-only: a smaller last batch does not shrink (and later re-zero) the buffers.
     const auto room = [](auto& v, std::size_t n) {
         if (v.size() < n) v.resize(n);
@@ -382,13 +392,8 @@ std::vector<float> walk(const network& net, const float* input, std::size_t batc
     };
     thread_local tensors kept;
     tensors fresh;
-    tensors& ts = kept.busy ? fresh : kept;
-    ts.busy = true;
-    struct release {
-        tensors& x;
-        ~release() { x.busy = false; }
-    } rel{ts};
-    std::vector<std::vector<float>>& t = ts.t;
+    holding<tensors> hold(kept, fresh);
+    std::vector<std::vector<float>>& t = hold.get().t;
     t.resize(net.shapes.size());
     const auto in_id = static_cast<std::size_t>(net.input);
     t[in_id].assign(input, input + batch * net.input_size());
