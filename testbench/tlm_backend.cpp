@@ -116,16 +116,19 @@ void tlm_backend::mac(std::size_t layer, const mac_layer& l, const std::int32_t*
             for (std::size_t q = 0; q < wave.size(); ++q) {
                 const layer_piece& pc = *wave[q];
                 vp::acim_driver& d = *m_drivers[pc.macro];
-                m_parts[q].resize(n * pc.outputs());
-                d.collect(m_parts[q].data());
+                const bool first = writes[static_cast<std::size_t>(wave[q] - pieces.data())];
+                // A first piece holding every output reads its buffer straight into the result.
+                const bool direct = first && pc.outputs() == l.outputs;
+                if (direct) {
+                    d.collect(num + v0 * l.outputs);
+                } else {
+                    m_parts[q].resize(n * pc.outputs());
+                    d.collect(m_parts[q].data());
+                }
                 if (den == 0) den = d.denominator();
                 else if (d.denominator() != den)
                     throw std::runtime_error("layer " + std::to_string(layer) + ": macros returned different OUT_DENOM");
-                const bool first = writes[static_cast<std::size_t>(wave[q] - pieces.data())];
-                if (first && pc.outputs() == l.outputs) {  // the piece holds every output: one copy
-                    std::copy(m_parts[q].begin(), m_parts[q].begin() + static_cast<std::ptrdiff_t>(n * l.outputs),
-                              num + v0 * l.outputs);
-                } else
+                if (!direct)
                 for (std::size_t v = 0; v < n; ++v) {
                     std::int64_t* dst = num + (v0 + v) * l.outputs + pc.out_begin;
                     const std::int64_t* src = m_parts[q].data() + v * pc.outputs();
