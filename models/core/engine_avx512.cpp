@@ -212,6 +212,15 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
     std::vector<std::int32_t> dacc(fastD ? pr.weff_stride : 0);    // one vector's sums
     std::vector<std::uint16_t> wlist(fastD ? ncyc * lanes + 64 : 0);  // i << 6 | lane << 3 | j
     std::vector<std::uint8_t> blist(fastD ? ncyc * lanes + 64 : 0);   // their bytes of u
+    // Pass 3 of the dot-product path: codes of the listed lanes (from the guide where its bucket
+    // is pure), guide entries and bytes, and the list positions whose bucket needs the threshold
+    // walk (the only lanes that draw the low bits of u).
+    std::vector<lane_block> q3_v(fastD ? ncyc + 2 : 0), g3_v(fastD ? ncyc + 2 : 0), b3_v(fastD ? ncyc + 2 : 0),
+        imp_v(fastD ? ncyc + 2 : 0);
+    std::int64_t* const q3 = fastD ? q3_v.data()->v : nullptr;
+    std::int64_t* const g3 = fastD ? g3_v.data()->v : nullptr;
+    std::int64_t* const b3 = fastD ? b3_v.data()->v : nullptr;
+    std::int64_t* const imp = fastD ? imp_v.data()->v : nullptr;
     // Per weight bit i of the A8 plan: shift(i, 0) and the sign (as -1 masks) for pass 3.
     alignas(64) std::array<std::int64_t, lanes> fish_a{}, fineg_a{};
     bool fs_uniform = ncyc > 0;
@@ -561,6 +570,58 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                             // low bits of its cycle stream (a branch-free loop, so the gathers overlap).
                             // The last batch reads up to seven entries past ns: they hold zeros or
                             // earlier entries, valid indices, and their u is never used.
+                            if (fastD) {
+                                // Guide entry of every listed lane from its count and byte of u; a
+                                // pure bucket is the code. The rest (a threshold inside the bucket)
+                                // get the low bits of u and walk the thresholds, eight at a time.
+                                const conversion_table& tab = pr.tables[sl.table];
+                                const int gb = tab.guide_bits();  // <= 8: the bucket is byte >> (8 - gb)
+                                std::size_t nimp = 0;
+                                for (std::size_t s0 = 0; s0 < ns; s0 += lanes) {
+                                    const std::size_t m = std::min(lanes, ns - s0);
+                                    const auto mk = static_cast<__mmask8>((1u << m) - 1u);
+                                    const __m512i count = _mm512_maskz_load_epi64(mk, cnt_list + s0);
+                                    const __m512i byte =
+                                        _mm512_cvtepu8_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blist.data() + s0)));
+                                    const __m512i gidx = _mm512_add_epi64(_mm512_slli_epi64(count, static_cast<unsigned>(gb)),
+                                                                          _mm512_srli_epi64(byte, static_cast<unsigned>(8 - gb)));
+                                    const __m512i g = _mm512_cvtepu32_epi64(
+                                        _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), mk, gidx, tab.guide(), 4));
+                                    _mm512_store_si512(q3 + s0, _mm512_and_si512(g, _mm512_set1_epi64(0xFFFF)));
+                                    _mm512_store_si512(g3 + s0, g);
+                                    _mm512_store_si512(b3 + s0, byte);
+                                    const __mmask8 walk =
+                                        _mm512_mask_test_epi64_mask(mk, g, _mm512_set1_epi64(conversion_table::impure_flag));
+                                    const __m512i pos = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(s0)),
+                                                                         _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+                                    _mm512_storeu_si512(imp + nimp, _mm512_maskz_compress_epi64(walk, pos));
+                                    nimp += static_cast<std::size_t>(__builtin_popcount(walk));
+                                }
+                                for (std::size_t i0 = 0; i0 < nimp; i0 += lanes) {
+                                    const std::size_t m = std::min(lanes, nimp - i0);
+                                    const auto mk = static_cast<__mmask8>((1u << m) - 1u);
+                                    const __m512i pos = _mm512_maskz_loadu_epi64(mk, imp + i0);
+                                    const __m512i where = _mm512_and_si512(
+                                        _mm512_mask_i64gather_epi64(zero, mk, pos, reinterpret_cast<const long long*>(sl.where.data()), 8), mask16);
+                                    const __m512i count = _mm512_mask_i64gather_epi64(zero, mk, pos, cnt_list, 8);
+                                    const __m512i byte = _mm512_mask_i64gather_epi64(zero, mk, pos, b3, 8);
+                                    const __m512i g = _mm512_mask_i64gather_epi64(zero, mk, pos, g3, 8);
+                                    const __m512i ck = _mm512_mask_i64gather_epi64(zero, mk, _mm512_srli_epi64(where, 3), ckeys.data(), 8);
+                                    const __m512i u = _mm512_or_si512(_mm512_slli_epi64(byte, 55),
+                                                                      low55_v(_mm512_add_epi64(ck, _mm512_permutexvar_epi64(where, vg))));
+                                    __m512i code = _mm512_and_si512(g, _mm512_set1_epi64(0xFFFF));
+                                    __m512i tidx = _mm512_add_epi64(
+                                        _mm512_mullo_epi64(count, _mm512_set1_epi64(static_cast<long long>(tab.stride()))),
+                                        _mm512_and_si512(_mm512_srli_epi64(g, 16), _mm512_set1_epi64(0x7FFF)));
+                                    for (__mmask8 wk = mk; wk;) {
+                                        const __m512i thr = _mm512_mask_i64gather_epi64(zero, wk, tidx, tab.thresholds(), 8);
+                                        wk = _mm512_mask_cmpge_epu64_mask(wk, u, thr);
+                                        code = _mm512_mask_add_epi64(code, wk, code, one);
+                                        tidx = _mm512_mask_add_epi64(tidx, wk, tidx, one);
+                                    }
+                                    _mm512_mask_i64scatter_epi64(q3, mk, pos, code, 8);
+                                }
+                            } else
                             for (std::size_t s0 = 0; s0 < ns; s0 += lanes) {
                                 const __m512i packed = _mm512_loadu_si512(sl.where.data() + s0);
                                 const __m512i where = _mm512_and_si512(packed, mask16);
@@ -581,8 +642,8 @@ void kernel_t(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters&
                                                             : _mm512_mask_i64gather_epi64(zero, mk, where, counts, 8);
                                 const __m512i base =
                                     sl.base_is_count ? count : _mm512_mask_i64gather_epi64(zero, mk, where, codes, 8);
-                                const __m512i u = _mm512_load_si512(us + s0);
-                                const __m512i q = sample_v(pr.tables[sl.table], count, u, base, mk);
+                                const __m512i q = fastD ? _mm512_maskz_load_epi64(mk, q3 + s0)
+                                                        : sample_v(pr.tables[sl.table], count, _mm512_load_si512(us + s0), base, mk);
                                 // The lanes noise moved, collected branch-free so that the batches'
                                 // gather chains overlap; they are applied below.
                                 const __mmask8 moved = _mm512_mask_cmpneq_epi64_mask(mk, q, base);
