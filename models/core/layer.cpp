@@ -3,6 +3,8 @@
 #include "error.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 
 namespace acim::core {
 
@@ -51,17 +53,39 @@ void conv_shape::validate() const {
         throw_parameter("width", width, "padded input smaller than kernel " + to_text(kernel));
 }
 
+namespace {
+
+// v[r] = img[base + off[r]] for r < rows: one window wholly inside the image (a gather the
+// clones can vectorise).
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void gather_window(
+    const std::int32_t* img, std::size_t base, const std::uint32_t* off, std::size_t rows, std::int32_t* v) {
+    for (std::size_t r = 0; r < rows; ++r) v[r] = img[base + off[r]];
+}
+
+}  // namespace
+
 void im2col(const std::int32_t* x, std::size_t images, const conv_shape& s, std::int32_t* out) {
     s.validate();
     const std::size_t oh = s.out_height(), ow = s.out_width(), k = s.kernel, rows = s.rows();
+    // Offsets of every row of a window from its top-left pixel (row order c, ky, kx).
+    std::vector<std::uint32_t> off(rows);
+    for (std::size_t c = 0, r = 0; c < s.in_channels; ++c)
+        for (std::size_t ky = 0; ky < k; ++ky)
+            for (std::size_t kx = 0; kx < k; ++kx) off[r++] = static_cast<std::uint32_t>((c * s.height + ky) * s.width + kx);
     for (std::size_t b = 0; b < images; ++b) {
         const std::int32_t* img = x + b * s.in_channels * s.height * s.width;
         for (std::size_t oy = 0; oy < oh; ++oy) {
+            const std::size_t iy0 = oy * s.stride;
+            const bool yall = iy0 >= s.padding && iy0 + k - 1 - s.padding < s.height;  // every ky inside
             for (std::size_t ox = 0; ox < ow; ++ox) {
                 std::int32_t* v = out + ((b * oh + oy) * ow + ox) * rows;
                 // Signed arithmetic through the padding offset: ix = ox * stride + kx - padding.
                 const std::size_t ix0 = ox * s.stride;
                 const bool xall = ix0 >= s.padding && ix0 + k - 1 - s.padding < s.width;  // every kx inside
+                if (xall && yall) {
+                    gather_window(img, (iy0 - s.padding) * s.width + ix0 - s.padding, off.data(), rows, v);
+                    continue;
+                }
                 for (std::size_t c = 0; c < s.in_channels; ++c) {
                     for (std::size_t ky = 0; ky < k; ++ky) {
                         const std::size_t iy = oy * s.stride + ky;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <random>
 #include <vector>
 
 using namespace acim::core;
@@ -271,5 +272,36 @@ TEST(Im2col, PaddingLargerThanKernelReach) {
                 }
             }
         }
+    }
+}
+
+TEST(Im2col, EqualsNaiveWindowsOnRandomShapes) {
+    // Interior windows take a gather path, border windows the padded one: both must agree with
+    // the definition out[(b, oy, ox)][(c, ky, kx)] = x[b][c][oy*s + ky - p][ox*s + kx - p] or 0.
+    std::mt19937 g(9);
+    for (int rep = 0; rep < 200; ++rep) {
+        const auto pick = [&](std::size_t lo, std::size_t hi) { return lo + static_cast<std::size_t>(g()) % (hi - lo + 1); };
+        const std::size_t k = pick(1, 4), c = pick(1, 5), h = pick(k, 9), w = pick(k, 9), st = pick(1, 3), pad = pick(0, k - 1);
+        const conv_shape s{c, 1, h, w, k, st, pad};
+        const std::size_t images = pick(1, 3), oh = s.out_height(), ow = s.out_width(), rows = s.rows();
+        std::vector<std::int32_t> x(images * c * h * w);
+        for (auto& v : x) v = static_cast<std::int32_t>(g() % 1000) - 500;
+        std::vector<std::int32_t> out(images * oh * ow * rows, -7);
+        im2col(x.data(), images, s, out.data());
+        for (std::size_t b = 0; b < images; ++b)
+            for (std::size_t oy = 0; oy < oh; ++oy)
+                for (std::size_t ox = 0; ox < ow; ++ox)
+                    for (std::size_t ch = 0; ch < c; ++ch)
+                        for (std::size_t ky = 0; ky < k; ++ky)
+                            for (std::size_t kx = 0; kx < k; ++kx) {
+                                const long iy = static_cast<long>(oy * st + ky) - static_cast<long>(pad);
+                                const long ix = static_cast<long>(ox * st + kx) - static_cast<long>(pad);
+                                const bool in = iy >= 0 && ix >= 0 && iy < static_cast<long>(h) && ix < static_cast<long>(w);
+                                const std::int32_t want =
+                                    in ? x[((b * c + ch) * h + static_cast<std::size_t>(iy)) * w + static_cast<std::size_t>(ix)] : 0;
+                                const std::size_t r = (ch * k + ky) * k + kx;
+                                ASSERT_EQ(out[((b * oh + oy) * ow + ox) * rows + r], want)
+                                    << "k " << k << " c " << c << " h " << h << " w " << w << " stride " << st << " pad " << pad;
+                            }
     }
 }
