@@ -181,17 +181,12 @@ void thread_pool::parallel_for(std::size_t n, const std::function<void(int, std:
 }
 
 void thread_pool::post(std::function<void()> task) {
-    if (m_size == 1) {  // no workers: the caller runs it in wait_background
-        std::lock_guard<std::mutex> lk(m_mutex);
-        m_tasks.push_back(std::move(task));
-        m_queued.fetch_add(1);
-        return;
-    }
     {
         std::lock_guard<std::mutex> lk(m_mutex);
         m_tasks.push_back(std::move(task));
         m_queued.fetch_add(1);
     }
+    // Without workers nobody sleeps here: the caller runs the task in wait_background.
     if (m_sleeping.load() > 0) m_start.notify_one();
 }
 
