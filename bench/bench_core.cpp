@@ -2,7 +2,7 @@
 // (32 outputs x W8), a batch of 1024 A8 vectors. One "conversion" is one (vector, column, cycle)
 // bitline evaluation, the architecture's unit of work. Counters: conv_per_s is the rate,
 // vs_target the rate over the target (2e9/s noise off, 1e9/s noise on).
-#include "core/engine.hpp"
+#include <acim/core/engine.hpp>
 
 #include "bench_tile.hpp"
 

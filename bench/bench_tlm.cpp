@@ -13,12 +13,12 @@
 // Counter conv_per_s: conversions (vector x column x activation cycle) per second. The macros are
 // elaborated once; each iteration of (c) is one sc_start() that runs the firmware loop for one
 // batch and pauses.
-#include "core/engine.hpp"
-#include "core/frame_ops.hpp"
-#include "sc/acim_macro.hpp"
-#include "sc/frame_chain_backend.hpp"
-#include "tlm/buffer_layout.hpp"
-#include "tlm/register_table.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/core/frame_ops.hpp>
+#include <acim/sc/acim_macro.hpp>
+#include <acim/sc/frame_chain_backend.hpp>
+#include <acim/tlm/buffer_layout.hpp>
+#include <acim/tlm/register_table.hpp>
 
 #include "bench_tile.hpp"
 

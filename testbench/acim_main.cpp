@@ -2,10 +2,10 @@
 //   acim [run]        a quantised ONNX network on Fashion-MNIST through the bit-true ACiM core
 //   acim config --dump the effective configuration tree
 //   acim demo         the core on a random quantised layer, for several macro configurations
-#include "core/engine.hpp"
-#include "core/error.hpp"
-#include "core/quantizer.hpp"
-#include "run_job.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/core/error.hpp>
+#include <acim/core/quantizer.hpp>
+#include <acim/testbench/run_job.hpp>
 
 #include <CLI/CLI.hpp>
 #include <systemc>

@@ -1,6 +1,6 @@
-#include "job_config.hpp"
+#include <acim/testbench/job_config.hpp>
 
-#include "core/error.hpp"
+#include <acim/core/error.hpp>
 
 #include <nlohmann/json.hpp>
 

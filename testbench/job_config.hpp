@@ -4,9 +4,9 @@
 // prints the effective tree.
 #pragma once
 
-#include "graph/core_backend.hpp"
-#include "sc/macro_config.hpp"
-#include "graph/ptq.hpp"
+#include <acim/workloads/graph/core_backend.hpp>
+#include <acim/sc/macro_config.hpp>
+#include <acim/workloads/graph/ptq.hpp>
 
 #include <functional>
 #include <string>

@@ -1,12 +1,12 @@
-#include "run_job.hpp"
+#include <acim/testbench/run_job.hpp>
 
-#include "data/idx.hpp"
-#include "graph/core_backend.hpp"
-#include "mapping/mapping.hpp"
-#include "graph/ptq.hpp"
-#include "onnx/import.hpp"
-#include "tlm_backend.hpp"
-#include "vp/platform.hpp"
+#include <acim/workloads/data/idx.hpp>
+#include <acim/workloads/graph/core_backend.hpp>
+#include <acim/workloads/mapping/mapping.hpp>
+#include <acim/workloads/graph/ptq.hpp>
+#include <acim/workloads/onnx/import.hpp>
+#include <acim/testbench/tlm_backend.hpp>
+#include <acim/vp/platform.hpp>
 
 #include <nlohmann/json.hpp>
 

@@ -5,8 +5,8 @@
 // computed on the host.
 #pragma once
 
-#include "graph/network.hpp"
-#include "job_config.hpp"
+#include <acim/workloads/graph/network.hpp>
+#include <acim/testbench/job_config.hpp>
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "tlm_backend.hpp"
+#include <acim/testbench/tlm_backend.hpp>
 
 #include <algorithm>
 #include <limits>

@@ -9,12 +9,12 @@
 // interrupt waits suspend that thread.
 #pragma once
 
-#include "graph/core_backend.hpp"
-#include "mapping/mapping.hpp"
-#include "sc/acim_macro.hpp"
-#include "sc/macro_config.hpp"
-#include "vp/acim_driver.hpp"
-#include "vp/cpu.hpp"
+#include <acim/workloads/graph/core_backend.hpp>
+#include <acim/workloads/mapping/mapping.hpp>
+#include <acim/sc/acim_macro.hpp>
+#include <acim/sc/macro_config.hpp>
+#include <acim/vp/acim_driver.hpp>
+#include <acim/vp/cpu.hpp>
 
 #include <systemc>
 

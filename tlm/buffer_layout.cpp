@@ -1,4 +1,4 @@
-#include "buffer_layout.hpp"
+#include <acim/tlm/buffer_layout.hpp>
 
 #include <algorithm>
 #include <cstring>

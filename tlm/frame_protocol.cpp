@@ -1,4 +1,4 @@
-#include "frame_protocol.hpp"
+#include <acim/tlm/frame_protocol.hpp>
 
 #include <stdexcept>
 

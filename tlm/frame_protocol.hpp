@@ -10,7 +10,7 @@
 // tlm_initiator_socket / tlm_target_socket through the traits class frame_protocol.
 #pragma once
 
-#include "core/frame_ops.hpp"
+#include <acim/core/frame_ops.hpp>
 
 #include <systemc>
 #include <tlm>

@@ -1,4 +1,4 @@
-#include "register_bank.hpp"
+#include <acim/tlm/register_bank.hpp>
 
 #include <algorithm>
 #include <stdexcept>

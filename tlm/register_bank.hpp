@@ -6,7 +6,7 @@
 // owning model's business.
 #pragma once
 
-#include "register_table.hpp"
+#include <acim/tlm/register_table.hpp>
 
 #include <tlm>
 

@@ -1,7 +1,7 @@
-#include "register_map_doc.hpp"
+#include <acim/tlm/register_map_doc.hpp>
 
-#include "buffer_layout.hpp"
-#include "register_table.hpp"
+#include <acim/tlm/buffer_layout.hpp>
+#include <acim/tlm/register_table.hpp>
 
 #include <cstdio>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "register_table.hpp"
+#include <acim/tlm/register_table.hpp>
 
 #include <algorithm>
 #include <stdexcept>

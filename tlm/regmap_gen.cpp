@@ -1,7 +1,7 @@
 // regmap_gen: prints docs/register_map.md, generated from the register table.
 //   regmap_gen              writes the markdown to stdout
 //   regmap_gen <file>       writes it to <file>
-#include "register_map_doc.hpp"
+#include <acim/tlm/register_map_doc.hpp>
 
 #include <fstream>
 #include <iostream>

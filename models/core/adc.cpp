@@ -1,7 +1,7 @@
-#include "adc.hpp"
+#include <acim/core/adc.hpp>
 
-#include "error.hpp"
-#include "rng.hpp"
+#include <acim/core/error.hpp>
+#include <acim/core/rng.hpp>
 
 #include <boost/math/distributions/normal.hpp>
 

@@ -4,8 +4,8 @@
 // header: include it only from translation units compiled with the AVX-512 flags.
 #pragma once
 
-#include "adc.hpp"
-#include "rng.hpp"
+#include <acim/core/adc.hpp>
+#include <acim/core/rng.hpp>
 
 #include <immintrin.h>
 

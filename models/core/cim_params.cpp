@@ -1,6 +1,6 @@
-#include "cim_params.hpp"
+#include <acim/core/cim_params.hpp>
 
-#include "error.hpp"
+#include <acim/core/error.hpp>
 
 #include <cmath>
 #include <sstream>

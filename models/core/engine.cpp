@@ -1,9 +1,9 @@
-#include "engine.hpp"
-#include "aligned.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/core/aligned.hpp>
 
-#include "engine_impl.hpp"
-#include "error.hpp"
-#include "thread_pool.hpp"
+#include <acim/core/engine_impl.hpp>
+#include <acim/core/error.hpp>
+#include <acim/core/thread_pool.hpp>
 
 #include <algorithm>
 #include <cmath>

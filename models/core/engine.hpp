@@ -9,9 +9,9 @@
 // sign * code * FS * 2^shift / L is an integer multiple of 1/L, so nothing is rounded.
 #pragma once
 
-#include "cim_params.hpp"
-#include "layer.hpp"
-#include "rng.hpp"
+#include <acim/core/cim_params.hpp>
+#include <acim/core/layer.hpp>
+#include <acim/core/rng.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -10,8 +10,8 @@
 #ifndef ACIM_KERNEL_VBMI2
 #define ACIM_KERNEL_VBMI2 0
 #endif
-#include "avx512_ops.hpp"
-#include "engine_impl.hpp"
+#include <acim/core/avx512_ops.hpp>
+#include <acim/core/engine_impl.hpp>
 
 #include <immintrin.h>
 

@@ -1,9 +1,9 @@
 // Internal state shared by the engine's portable and AVX-512 kernels. Not a public header.
 #pragma once
 
-#include "adc.hpp"
-#include "engine.hpp"
-#include "mismatch.hpp"
+#include <acim/core/adc.hpp>
+#include <acim/core/engine.hpp>
+#include <acim/core/mismatch.hpp>
 
 #include <cstdint>
 #include <vector>

@@ -2,7 +2,7 @@
 // loops in frame_ops.cpp, which call them when frame_plan::avx512() holds. Not a public header.
 #pragma once
 
-#include "frame_ops.hpp"
+#include <acim/core/frame_ops.hpp>
 
 #include <cstddef>
 #include <cstdint>

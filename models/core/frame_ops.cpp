@@ -1,8 +1,8 @@
-#include "frame_ops.hpp"
+#include <acim/core/frame_ops.hpp>
 
-#include "engine_impl.hpp"
-#include "error.hpp"
-#include "frame_kernels.hpp"
+#include <acim/core/engine_impl.hpp>
+#include <acim/core/error.hpp>
+#include <acim/core/frame_kernels.hpp>
 
 #include <algorithm>
 #include <cmath>

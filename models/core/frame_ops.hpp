@@ -18,13 +18,13 @@
 // per tile, no cycles) has no frames: the frame path rejects it.
 #pragma once
 
-#include "adc.hpp"
-#include "aligned.hpp"
-#include "cim_params.hpp"
-#include "engine.hpp"
-#include "layer.hpp"
-#include "mismatch.hpp"
-#include "rng.hpp"
+#include <acim/core/adc.hpp>
+#include <acim/core/aligned.hpp>
+#include <acim/core/cim_params.hpp>
+#include <acim/core/engine.hpp>
+#include <acim/core/layer.hpp>
+#include <acim/core/mismatch.hpp>
+#include <acim/core/rng.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,9 +1,9 @@
 // AVX-512 frame kernels: eight vectors of a frame per 512-bit register, one 64-bit word of an
 // activation plane per lane, as in the engine's kernel. Compiled with AVX-512 flags and entered
 // only when frame_plan::avx512() holds (a CPUID check). Bit-identical to the portable loops.
-#include "avx512_ops.hpp"
-#include "engine_impl.hpp"
-#include "frame_kernels.hpp"
+#include <acim/core/avx512_ops.hpp>
+#include <acim/core/engine_impl.hpp>
+#include <acim/core/frame_kernels.hpp>
 
 #include <immintrin.h>
 

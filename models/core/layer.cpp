@@ -1,6 +1,6 @@
-#include "layer.hpp"
+#include <acim/core/layer.hpp>
 
-#include "error.hpp"
+#include <acim/core/error.hpp>
 
 #include <algorithm>
 #include <cstdint>

@@ -1,6 +1,6 @@
-#include "mismatch.hpp"
+#include <acim/core/mismatch.hpp>
 
-#include "error.hpp"
+#include <acim/core/error.hpp>
 
 #include <algorithm>
 #include <cmath>

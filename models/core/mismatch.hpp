@@ -12,9 +12,9 @@
 // sampled from one uniform, as without mismatch.
 #pragma once
 
-#include "adc.hpp"
-#include "cim_params.hpp"
-#include "rng.hpp"
+#include <acim/core/adc.hpp>
+#include <acim/core/cim_params.hpp>
+#include <acim/core/rng.hpp>
 
 #include <cstddef>
 #include <cstdint>

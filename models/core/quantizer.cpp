@@ -1,6 +1,6 @@
-#include "quantizer.hpp"
+#include <acim/core/quantizer.hpp>
 
-#include "error.hpp"
+#include <acim/core/error.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
-#include "thread_pool.hpp"
+#include <acim/core/thread_pool.hpp>
 
-#include "error.hpp"
+#include <acim/core/error.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -1,8 +1,8 @@
-#include "acim_macro.hpp"
+#include <acim/sc/acim_macro.hpp>
 
-#include "core/error.hpp"
-#include "sc/frame_chain_backend.hpp"
-#include "sc/macro_tracer.hpp"
+#include <acim/core/error.hpp>
+#include <acim/sc/frame_chain_backend.hpp>
+#include <acim/sc/macro_tracer.hpp>
 
 #include <sysc/tracing/sc_tracing_ids.h>
 

@@ -19,11 +19,11 @@
 // signals by the child `trace` (macro_tracer); results and timing are those of the fast path.
 #pragma once
 
-#include "sc/macro_config.hpp"
-#include "sc/macro_cost.hpp"
-#include "sc/mvm_backend.hpp"
-#include "tlm/buffer_layout.hpp"
-#include "tlm/register_bank.hpp"
+#include <acim/sc/macro_config.hpp>
+#include <acim/sc/macro_cost.hpp>
+#include <acim/sc/mvm_backend.hpp>
+#include <acim/tlm/buffer_layout.hpp>
+#include <acim/tlm/register_bank.hpp>
 
 #include <systemc>
 #include <tlm>

@@ -1,4 +1,4 @@
-#include "adc_bank.hpp"
+#include <acim/sc/adc_bank.hpp>
 
 namespace acim::sc {
 

@@ -9,8 +9,8 @@
 // Energy events (stats().events): ADC conversions (S per voted column).
 #pragma once
 
-#include "core/frame_ops.hpp"
-#include "sc/frame_block.hpp"
+#include <acim/core/frame_ops.hpp>
+#include <acim/sc/frame_block.hpp>
 
 #include <memory>
 

@@ -1,4 +1,4 @@
-#include "controller.hpp"
+#include <acim/sc/controller.hpp>
 
 #include <stdexcept>
 

@@ -6,8 +6,8 @@
 // annotated delay it returns.
 #pragma once
 
-#include "core/frame_ops.hpp"
-#include "sc/frame_block.hpp"
+#include <acim/core/frame_ops.hpp>
+#include <acim/sc/frame_block.hpp>
 
 #include <memory>
 

@@ -1,4 +1,4 @@
-#include "frame_block.hpp"
+#include <acim/sc/frame_block.hpp>
 
 namespace acim::sc {
 

@@ -5,8 +5,8 @@
 // shift_add, controller) add their socket pair and own their kernel-free core.
 #pragma once
 
-#include "sc/macro_config.hpp"
-#include "tlm/frame_protocol.hpp"
+#include <acim/sc/macro_config.hpp>
+#include <acim/tlm/frame_protocol.hpp>
 
 #include <systemc>
 

@@ -1,4 +1,4 @@
-#include "frame_chain_backend.hpp"
+#include <acim/sc/frame_chain_backend.hpp>
 
 #include <algorithm>
 

@@ -5,15 +5,15 @@
 // sum of every block's latency (docs/timing.md), which equals macro_cost::run_cycles.
 #pragma once
 
-#include "sc/adc_bank.hpp"
-#include "sc/controller.hpp"
-#include "sc/hcim_digital_unit.hpp"
-#include "sc/macro_config.hpp"
-#include "sc/macro_cost.hpp"
-#include "sc/mvm_backend.hpp"
-#include "sc/shift_add.hpp"
-#include "sc/sram_array.hpp"
-#include "sc/wordline_driver.hpp"
+#include <acim/sc/adc_bank.hpp>
+#include <acim/sc/controller.hpp>
+#include <acim/sc/hcim_digital_unit.hpp>
+#include <acim/sc/macro_config.hpp>
+#include <acim/sc/macro_cost.hpp>
+#include <acim/sc/mvm_backend.hpp>
+#include <acim/sc/shift_add.hpp>
+#include <acim/sc/sram_array.hpp>
+#include <acim/sc/wordline_driver.hpp>
 
 #include <memory>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "hcim_digital_unit.hpp"
+#include <acim/sc/hcim_digital_unit.hpp>
 
 namespace acim::sc {
 

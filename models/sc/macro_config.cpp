@@ -1,8 +1,8 @@
-#include "macro_config.hpp"
+#include <acim/sc/macro_config.hpp>
 
-#include "core/error.hpp"
-#include "tlm/buffer_layout.hpp"
-#include "tlm/register_table.hpp"
+#include <acim/core/error.hpp>
+#include <acim/tlm/buffer_layout.hpp>
+#include <acim/tlm/register_table.hpp>
 
 #include <cmath>
 

@@ -1,6 +1,6 @@
-#include "macro_cost.hpp"
+#include <acim/sc/macro_cost.hpp>
 
-#include "tlm/buffer_layout.hpp"
+#include <acim/tlm/buffer_layout.hpp>
 
 #include <algorithm>
 

@@ -6,10 +6,10 @@
 // Plain C++: no SystemC types.
 #pragma once
 
-#include "core/cim_params.hpp"
-#include "core/engine.hpp"
-#include "core/layer.hpp"
-#include "macro_config.hpp"
+#include <acim/core/cim_params.hpp>
+#include <acim/core/engine.hpp>
+#include <acim/core/layer.hpp>
+#include <acim/sc/macro_config.hpp>
 
 #include <cstddef>
 #include <cstdint>

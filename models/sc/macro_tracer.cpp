@@ -1,6 +1,6 @@
-#include "macro_tracer.hpp"
+#include <acim/sc/macro_tracer.hpp>
 
-#include "core/adc.hpp"
+#include <acim/core/adc.hpp>
 
 #include <algorithm>
 

@@ -13,11 +13,11 @@
 // the run's results, counters or timing.
 #pragma once
 
-#include "sc/frame_block.hpp"
-#include "sc/frame_chain_backend.hpp"
-#include "sc/macro_config.hpp"
-#include "sc/macro_cost.hpp"
-#include "sc/mvm_backend.hpp"
+#include <acim/sc/frame_block.hpp>
+#include <acim/sc/frame_chain_backend.hpp>
+#include <acim/sc/macro_config.hpp>
+#include <acim/sc/macro_cost.hpp>
+#include <acim/sc/mvm_backend.hpp>
 
 #include <systemc>
 

@@ -1,4 +1,4 @@
-#include "mvm_backend.hpp"
+#include <acim/sc/mvm_backend.hpp>
 
 namespace acim::sc {
 

@@ -5,11 +5,11 @@
 // timing and registers stay as they are. Plain C++: no SystemC types.
 #pragma once
 
-#include "core/cim_params.hpp"
-#include "core/engine.hpp"
-#include "core/layer.hpp"
-#include "core/rng.hpp"
-#include "macro_config.hpp"
+#include <acim/core/cim_params.hpp>
+#include <acim/core/engine.hpp>
+#include <acim/core/layer.hpp>
+#include <acim/core/rng.hpp>
+#include <acim/sc/macro_config.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "shift_add.hpp"
+#include <acim/sc/shift_add.hpp>
 
 namespace acim::sc {
 

@@ -1,4 +1,4 @@
-#include "sram_array.hpp"
+#include <acim/sc/sram_array.hpp>
 
 namespace acim::sc {
 

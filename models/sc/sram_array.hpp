@@ -7,8 +7,8 @@
 // Energy events (stats().events): bitline evaluations, one per vector and analog or voted column.
 #pragma once
 
-#include "core/frame_ops.hpp"
-#include "sc/frame_block.hpp"
+#include <acim/core/frame_ops.hpp>
+#include <acim/sc/frame_block.hpp>
 
 #include <memory>
 

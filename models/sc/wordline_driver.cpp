@@ -1,4 +1,4 @@
-#include "wordline_driver.hpp"
+#include <acim/sc/wordline_driver.hpp>
 
 namespace acim::sc {
 

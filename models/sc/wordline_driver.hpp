@@ -9,8 +9,8 @@
 // the cycles that have an analog or voted column (docs/timing.md).
 #pragma once
 
-#include "core/frame_ops.hpp"
-#include "sc/frame_block.hpp"
+#include <acim/core/frame_ops.hpp>
+#include <acim/sc/frame_block.hpp>
 
 #include <algorithm>
 #include <memory>

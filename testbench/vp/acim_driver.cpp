@@ -1,6 +1,6 @@
-#include "acim_driver.hpp"
+#include <acim/vp/acim_driver.hpp>
 
-#include "tlm/buffer_layout.hpp"
+#include <acim/tlm/buffer_layout.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -9,13 +9,13 @@
 // bridges into another simulator. Plain C++: no SystemC types.
 #pragma once
 
-#include "bus_port.hpp"
+#include <acim/vp/bus_port.hpp>
 
-#include "core/cim_params.hpp"
-#include "core/layer.hpp"
-#include "core/rng.hpp"
-#include "sc/macro_config.hpp"
-#include "tlm/register_table.hpp"
+#include <acim/core/cim_params.hpp>
+#include <acim/core/layer.hpp>
+#include <acim/core/rng.hpp>
+#include <acim/sc/macro_config.hpp>
+#include <acim/tlm/register_table.hpp>
 
 #include <cstddef>
 #include <cstdint>

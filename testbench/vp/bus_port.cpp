@@ -1,4 +1,4 @@
-#include "bus_port.hpp"
+#include <acim/vp/bus_port.hpp>
 
 #include <sstream>
 

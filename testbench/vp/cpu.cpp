@@ -1,4 +1,4 @@
-#include "cpu.hpp"
+#include <acim/vp/cpu.hpp>
 
 #include <algorithm>
 #include <climits>

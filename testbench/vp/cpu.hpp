@@ -10,7 +10,7 @@
 // interrupt first synchronises, then sleeps until the line rises.
 #pragma once
 
-#include "bus_port.hpp"
+#include <acim/vp/bus_port.hpp>
 
 #include <systemc>
 #include <tlm>

@@ -1,4 +1,4 @@
-#include "memory.hpp"
+#include <acim/vp/memory.hpp>
 
 #include <algorithm>
 #include <cstring>

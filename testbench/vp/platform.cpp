@@ -1,6 +1,6 @@
-#include "platform.hpp"
+#include <acim/vp/platform.hpp>
 
-#include "tlm/register_table.hpp"
+#include <acim/tlm/register_table.hpp>
 
 #include <string>
 

@@ -10,12 +10,12 @@
 // other TLM-2.0 platform.
 #pragma once
 
-#include "cpu.hpp"
-#include "memory.hpp"
-#include "router.hpp"
+#include <acim/vp/cpu.hpp>
+#include <acim/vp/memory.hpp>
+#include <acim/vp/router.hpp>
 
-#include "sc/acim_macro.hpp"
-#include "sc/macro_config.hpp"
+#include <acim/sc/acim_macro.hpp>
+#include <acim/sc/macro_config.hpp>
 
 #include <systemc>
 

@@ -1,4 +1,4 @@
-#include "router.hpp"
+#include <acim/vp/router.hpp>
 
 #include <algorithm>
 #include <iomanip>

@@ -4,11 +4,11 @@
 // half of the reduction and the firmware adds the partial sums), waits for their interrupts and
 // writes the results back to main memory. The host then compares them with the core engine called
 // directly, and prints simulated time, cycles and energy as the macros' registers report them.
-#include "vp/acim_driver.hpp"
-#include "vp/platform.hpp"
+#include <acim/vp/acim_driver.hpp>
+#include <acim/vp/platform.hpp>
 
-#include "core/engine.hpp"
-#include "tlm/register_table.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/tlm/register_table.hpp>
 
 #include <CLI/CLI.hpp>
 #include <systemc>

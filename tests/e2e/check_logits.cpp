@@ -1,9 +1,9 @@
 // check_logits MODEL.onnx LOGITS.bin N: runs the C++ importer and the ideal integer forward pass on
 // the first N Fashion-MNIST test images and compares the logits bit for bit with the float32
 // logits that PyTorch's integer reference (workloads/train/int_model.py --dump-logits) wrote.
-#include "data/idx.hpp"
-#include "graph/network.hpp"
-#include "onnx/import.hpp"
+#include <acim/workloads/data/idx.hpp>
+#include <acim/workloads/graph/network.hpp>
+#include <acim/workloads/onnx/import.hpp>
 
 #include <cstdio>
 #include <cstring>

@@ -4,8 +4,8 @@
 // for bit plus cycles and energy, and report.json / layers.csv hold the documented fields.
 // The TLM path elaborates SystemC once per process: one TLM run per test.
 // Static mismatch set through the parameters is frozen per die.
-#include "data/idx.hpp"
-#include "run_job.hpp"
+#include <acim/workloads/data/idx.hpp>
+#include <acim/testbench/run_job.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

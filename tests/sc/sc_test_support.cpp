@@ -1,6 +1,6 @@
 #include "sc_test_support.hpp"
 
-#include "core/engine.hpp"
+#include <acim/core/engine.hpp>
 
 #include <random>
 

@@ -3,11 +3,11 @@
 // with a bus initiator whose SC_THREAD runs the test body and then calls sc_stop().
 #pragma once
 
-#include "core/cim_params.hpp"
-#include "core/layer.hpp"
-#include "core/rng.hpp"
-#include "sc/acim_macro.hpp"
-#include "tlm/register_table.hpp"
+#include <acim/core/cim_params.hpp>
+#include <acim/core/layer.hpp>
+#include <acim/core/rng.hpp>
+#include <acim/sc/acim_macro.hpp>
+#include <acim/tlm/register_table.hpp>
 
 #include <gtest/gtest.h>
 #include <systemc>

@@ -1,7 +1,7 @@
 // The buffer layouts of tlm/buffer_layout against the formulas of docs/register_map.md, written out
 // independently in sc_test_support.
 #include "sc_test_support.hpp"
-#include "tlm/buffer_layout.hpp"
+#include <acim/tlm/buffer_layout.hpp>
 
 #include <gtest/gtest.h>
 

@@ -7,9 +7,9 @@
 // weight changes between runs, and errors.
 #include "sc_test_support.hpp"
 
-#include "core/error.hpp"
-#include "sc/frame_chain_backend.hpp"
-#include "sc/macro_cost.hpp"
+#include <acim/core/error.hpp>
+#include <acim/sc/frame_chain_backend.hpp>
+#include <acim/sc/macro_cost.hpp>
 
 #include <gtest/gtest.h>
 

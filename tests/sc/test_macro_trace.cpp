@@ -10,12 +10,12 @@
 #include "sc_test_support.hpp"
 #include "vcd_reader.hpp"
 
-#include "core/adc.hpp"
-#include "core/error.hpp"
-#include "core/engine.hpp"
-#include "core/frame_ops.hpp"
-#include "sc/macro_cost.hpp"
-#include "sc/macro_tracer.hpp"
+#include <acim/core/adc.hpp>
+#include <acim/core/error.hpp>
+#include <acim/core/engine.hpp>
+#include <acim/core/frame_ops.hpp>
+#include <acim/sc/macro_cost.hpp>
+#include <acim/sc/macro_tracer.hpp>
 
 #include <gtest/gtest.h>
 

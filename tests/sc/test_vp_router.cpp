@@ -5,8 +5,8 @@
 // nb_transport/b_transport conversion.
 #include "vp_test_support.hpp"
 
-#include "vp/memory.hpp"
-#include "vp/router.hpp"
+#include <acim/vp/memory.hpp>
+#include <acim/vp/router.hpp>
 
 #include <gtest/gtest.h>
 #include <tlm_utils/simple_initiator_socket.h>

@@ -5,8 +5,8 @@
 
 #include "sc_test_support.hpp"
 
-#include "vp/acim_driver.hpp"
-#include "vp/platform.hpp"
+#include <acim/vp/acim_driver.hpp>
+#include <acim/vp/platform.hpp>
 
 #include <functional>
 

@@ -2,7 +2,7 @@
 // one-call wrapper around mvm_engine.
 #pragma once
 
-#include "core/engine.hpp"
+#include <acim/core/engine.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // ADC transfer (SEMANTICS.md §5): the exact integer round-half-even code, conversion tables
 // (linear, noisy, compressed), the sampling contract and the majority vote (§8.1).
-#include "core/adc.hpp"
-#include "core/error.hpp"
-#include "core/rng.hpp"
+#include <acim/core/adc.hpp>
+#include <acim/core/error.hpp>
+#include <acim/core/rng.hpp>
 
 #include <gtest/gtest.h>
 

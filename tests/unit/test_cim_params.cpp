@@ -1,7 +1,7 @@
 // Configuration validation and the cycle grid (SEMANTICS.md §§4, 6, 7, 8.1): activation groups,
 // full scales, signs, shifts, HCiM digital and voted cycle counts.
-#include "core/cim_params.hpp"
-#include "core/error.hpp"
+#include <acim/core/cim_params.hpp>
+#include <acim/core/error.hpp>
 
 #include <gtest/gtest.h>
 

@@ -2,10 +2,10 @@
 // code minus the ideal code of its count, per cycle (i, j). The histogram must equal one built
 // independently from the observability sink's events, on both kernels and any thread count, add up
 // over batch splits, hold exactly the ADC conversions, and be all-zero error for a lossless macro.
-#include "core/adc.hpp"
-#include "core/engine.hpp"
-#include "core/error.hpp"
-#include "core/layer.hpp"
+#include <acim/core/adc.hpp>
+#include <acim/core/engine.hpp>
+#include <acim/core/error.hpp>
+#include <acim/core/layer.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // Determinism of noisy runs (ARCHITECTURE.md §5): outputs are a pure function of the stream key and
 // the global vector index, so thread count, batch split and kernel never change a bit; seed and die
 // do change the draws. Counters add up identically over any split.
-#include "core/engine.hpp"
-#include "core/error.hpp"
-#include "core/layer.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/core/error.hpp>
+#include <acim/core/layer.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // Engine features beyond the plain ADC: majority voting, HCiM digital modes, counters, the
 // observability sink, saturation, gain compression, cell variation, weight-full-bit-parallel
 // conversion, and input validation.
-#include "core/engine.hpp"
-#include "core/error.hpp"
-#include "core/layer.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/core/error.hpp>
+#include <acim/core/layer.hpp>
 #include "engine_test_util.hpp"
 
 #include <gtest/gtest.h>

@@ -4,8 +4,8 @@
 // both digital modes, voting by mode and median, noise, gain compression, cell variation, partial
 // and gapped tiles, and any split of the vectors into frames or order of the frames. Each single
 // operation is also checked against its definition.
-#include "core/error.hpp"
-#include "core/frame_ops.hpp"
+#include <acim/core/error.hpp>
+#include <acim/core/frame_ops.hpp>
 
 #include "engine_test_util.hpp"
 

@@ -1,7 +1,7 @@
 // The exact integer dot products of the ideal integer model (ideal_backend) against plain 64-bit
 // loops: every kernel path (16-bit pairs, 16-bit rows, 64-bit fallback), odd rows, output counts
 // around the 16/64 blocks, zeros, negative codes, threads.
-#include "graph/network.hpp"
+#include <acim/workloads/graph/network.hpp>
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // files (each prefix of a valid file, corrupt gzip, wrong magic and type, trailing bytes,
 // inconsistent counts, bad labels), and the real Fashion-MNIST test set when Debian's
 // dataset-fashion-mnist is installed.
-#include "data/idx.hpp"
+#include <acim/workloads/data/idx.hpp>
 
 #include <gtest/gtest.h>
 #include <zlib.h>

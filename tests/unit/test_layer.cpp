@@ -1,7 +1,7 @@
 // Layer geometry (SEMANTICS.md §3): dense and channel-grouped row tiling, ASiM's channel drop (B1),
 // conv output sizes and im2col row order, and shape validation.
-#include "core/error.hpp"
-#include "core/layer.hpp"
+#include <acim/core/error.hpp>
+#include <acim/core/layer.hpp>
 
 #include <gtest/gtest.h>
 

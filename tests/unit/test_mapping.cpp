@@ -1,7 +1,7 @@
 // Placement of MAC layers onto macros (workloads/mapping): row chunks of whole tiles that fit the
 // SRAM rows, column chunks of floor(cols / wbit) outputs, noise keys of the whole layer, macro
 // assignment (one per piece, or a round-robin pool), and errors that name the parameter.
-#include "mapping/mapping.hpp"
+#include <acim/workloads/mapping/mapping.hpp>
 
 #include <gtest/gtest.h>
 

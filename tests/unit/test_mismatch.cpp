@@ -3,9 +3,9 @@
 // equals the analytic transfer of its column and ADC; the draws are keyed by physical instance,
 // frozen per die, and independent of threads, batch splits and kernels; the frame path equals the
 // engine bit for bit.
-#include "core/error.hpp"
-#include "core/frame_ops.hpp"
-#include "core/mismatch.hpp"
+#include <acim/core/error.hpp>
+#include <acim/core/frame_ops.hpp>
+#include <acim/core/mismatch.hpp>
 
 #include "engine_test_util.hpp"
 

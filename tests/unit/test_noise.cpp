@@ -1,9 +1,9 @@
 // Noise statistics (SEMANTICS.md §5, §13 F) with fixed seeds: the std of a single analog cycle,
 // unbiased mid-scale mean, the clamp bias at count 0, independence of draws, the per-code
 // distribution of conversion_table::sample() against the exact CDF, and kernel equality with noise.
-#include "core/adc.hpp"
-#include "core/engine.hpp"
-#include "core/layer.hpp"
+#include <acim/core/adc.hpp>
+#include <acim/core/engine.hpp>
+#include <acim/core/layer.hpp>
 
 #include <gtest/gtest.h>
 

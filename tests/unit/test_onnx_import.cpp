@@ -2,10 +2,10 @@
 // their ideal integer accuracy on the 10k Fashion-MNIST test images equals the accuracy PyTorch
 // recorded beside them, the lossless bit-true core reproduces the ideal predictions, and bad
 // models are rejected with errors naming the node and op.
-#include "core/engine.hpp"
-#include "data/idx.hpp"
-#include "graph/network.hpp"
-#include "onnx/import.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/workloads/data/idx.hpp>
+#include <acim/workloads/graph/network.hpp>
+#include <acim/workloads/onnx/import.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

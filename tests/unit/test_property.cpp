@@ -5,8 +5,8 @@
 //   (b) any ADC, no noise, any HCiM setting: result == reference, exactly;
 //   (c) weight-full-bit-parallel, no noise: result == reference, exactly.
 // Every configuration runs on the portable kernel and, where available, the AVX-512 kernel.
-#include "core/engine.hpp"
-#include "core/layer.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/core/layer.hpp>
 
 #include <gtest/gtest.h>
 

@@ -3,12 +3,12 @@
 // deterministic and independent of image order; the shipped float CNN keeps its accuracy at W8A8;
 // unsupported or malformed float graphs are errors naming node and op (bad ptq.* keys:
 // test_ptq_keys.cpp).
-#include "core/quantizer.hpp"
-#include "data/idx.hpp"
-#include "graph/core_backend.hpp"
-#include "graph/network.hpp"
-#include "graph/ptq.hpp"
-#include "onnx/import.hpp"
+#include <acim/core/quantizer.hpp>
+#include <acim/workloads/data/idx.hpp>
+#include <acim/workloads/graph/core_backend.hpp>
+#include <acim/workloads/graph/network.hpp>
+#include <acim/workloads/graph/ptq.hpp>
+#include <acim/workloads/onnx/import.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

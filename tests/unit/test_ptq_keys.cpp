@@ -1,6 +1,6 @@
 // The ptq.* job keys of `acim run` (testbench/job_config.cpp, docs/ptq.md): bad values are errors
 // naming the key and the value; good ones are applied and shown by `acim config --dump`.
-#include "job_config.hpp"
+#include <acim/testbench/job_config.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Quantiser (SEMANTICS.md §1): float32 arithmetic, round-half-even ties, the vanishing 1e-7
 // epsilon, signed/unsigned activations, per-channel weights, scale modes and input errors.
-#include "core/error.hpp"
-#include "core/quantizer.hpp"
+#include <acim/core/error.hpp>
+#include <acim/core/quantizer.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The worker pool under the engines and host passes: every index exactly once, any split, errors
 // rethrown, nested and concurrent calls, background tasks.
-#include "core/thread_pool.hpp"
+#include <acim/core/thread_pool.hpp>
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
 // SEMANTICS.md §13 worked examples A-E, bit-exact as rationals, for every kernel and thread count,
 // plus the Inference (lossless) identities. An engine result is num / den; an expected rational
 // p / q is matched exactly by num * q == p * den.
-#include "core/engine.hpp"
-#include "core/layer.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/core/layer.hpp>
 #include "engine_test_util.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "idx.hpp"
+#include <acim/workloads/data/idx.hpp>
 
 #include <zlib.h>
 

@@ -1,4 +1,4 @@
-#include "graph/core_backend.hpp"
+#include <acim/workloads/graph/core_backend.hpp>
 
 #include <cmath>
 

@@ -5,9 +5,9 @@
 // result on the same inputs.
 #pragma once
 
-#include "core/engine.hpp"
-#include "graph/network.hpp"
-#include "mapping/mapping.hpp"
+#include <acim/core/engine.hpp>
+#include <acim/workloads/graph/network.hpp>
+#include <acim/workloads/mapping/mapping.hpp>
 
 #include <memory>
 #include <set>

@@ -1,4 +1,4 @@
-#include "graph/network.hpp"
+#include <acim/workloads/graph/network.hpp>
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "core/layer.hpp"
-#include "core/thread_pool.hpp"
+#include <acim/core/layer.hpp>
+#include <acim/core/thread_pool.hpp>
 
 #include <memory>
 

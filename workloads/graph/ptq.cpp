@@ -1,6 +1,6 @@
-#include "graph/ptq.hpp"
+#include <acim/workloads/graph/ptq.hpp>
 
-#include "core/quantizer.hpp"
+#include <acim/core/quantizer.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -7,7 +7,7 @@
 // how well they work.
 #pragma once
 
-#include "graph/network.hpp"
+#include <acim/workloads/graph/network.hpp>
 
 #include <cstddef>
 #include <string>

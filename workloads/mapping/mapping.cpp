@@ -1,4 +1,4 @@
-#include "mapping/mapping.hpp"
+#include <acim/workloads/mapping/mapping.hpp>
 
 #include <algorithm>
 #include <sstream>

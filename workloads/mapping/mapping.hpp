@@ -13,10 +13,10 @@
 // results never depend on the order in which pieces run or how the batch is cut. Plain C++.
 #pragma once
 
-#include "core/cim_params.hpp"
-#include "core/layer.hpp"
-#include "core/rng.hpp"
-#include "graph/network.hpp"
+#include <acim/core/cim_params.hpp>
+#include <acim/core/layer.hpp>
+#include <acim/core/rng.hpp>
+#include <acim/workloads/graph/network.hpp>
 
 #include <cstddef>
 #include <cstdint>

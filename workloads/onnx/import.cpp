@@ -1,6 +1,6 @@
-#include "onnx/import.hpp"
+#include <acim/workloads/onnx/import.hpp>
 
-#include "core/quantizer.hpp"
+#include <acim/core/quantizer.hpp>
 
 #include <onnx/onnx_pb.h>
 

@@ -8,7 +8,7 @@
 // naming the node and the op.
 #pragma once
 
-#include "graph/network.hpp"
+#include <acim/workloads/graph/network.hpp>
 
 #include <string>
 
