@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config git
       libsystemc-dev libboost-dev libboost-math-dev
       googletest libgtest-dev libbenchmark-dev
-      nlohmann-json3-dev libcli11-dev zlib1g-dev
+      nlohmann-json3-dev libcli11-dev zlib1g-dev libssl-dev
       libonnx-dev libprotobuf-dev dataset-fashion-mnist
       python3-torch python3-onnx python3-numpy)
 missing=()

@@ -6,8 +6,10 @@
 #include <acim/core/error.hpp>
 #include <acim/core/quantizer.hpp>
 #include <acim/testbench/run_job.hpp>
+#include <acim/version.hpp>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <systemc>
 
 #if defined(__GLIBC__)
@@ -148,26 +150,26 @@ int sc_main(int argc, char** argv) {
     CLI::App app{"acim: SystemC/TLM-2.0 model of an SRAM analog compute-in-memory accelerator"};
     app.require_subcommand(0, 1);
 
-    // acim run (also the default with no subcommand)
+    // acim run (also the default with no subcommand). Every setting goes through the job's
+    // parameter tree (testbench/job_config.hpp): the shipped defaults, then --config, then -p and
+    // the flags below, in that order of precedence.
     acim::testbench::run_options ro;
-    acim::testbench::job_config jc;
-    jc.backend.macro.sigma_rand = 0.1;  // a sensible default macro: ASiM's W8A8/255/8-bit with 0.1 % noise
-    jc.backend.threads = 2;
-    jc.backend.seed = 1;
-    jc.backend.macro.adc_arch = acim::core::adc_architecture::sar;  // 64 SAR ADCs, 4:1 column mux
-    jc.backend.macro.adcs = 64;
-    jc.backend.digital_layers = {0};  // ASiM keeps the first conv digital: 9 rows against a 255-row full scale
+    acim::testbench::job_config jc = acim::testbench::job_config::shipped();
     std::string config_file;
     std::vector<std::string> overrides;
+    std::vector<std::pair<std::string, std::string>> flags;  // (run.<key>, value) from --model etc.
+    const auto flag_to = [&flags](const char* key) {
+        return [&flags, key](const std::string& v) { flags.emplace_back(key, v); };
+    };
     auto* run = app.add_subcommand("run", "Run a quantised ONNX network on Fashion-MNIST through the TLM macros (default)");
     for (CLI::App* a : {static_cast<CLI::App*>(&app), run}) {
-        a->add_option("--model", ro.model, "ONNX model: quantised (QCDQ), or float, then quantised at load with the ptq.* parameters (default: the shipped W8A8 CNN)");
-        a->add_option("--data", ro.data_dir, "Directory with the t10k-* test (and, for PTQ calibration, train-*) IDX files (default: Debian's)");
-        a->add_option("--limit", ro.limit, "Use the first N test images (default: all)");
-        a->add_option("--config", config_file, "JSON configuration file");
+        a->add_option_function<std::string>("--model", flag_to("run.model"), "ONNX model: quantised (QCDQ), or float, then quantised at load with the ptq.* parameters (default: the shipped W8A8 CNN) = -p run.model=");
+        a->add_option_function<std::string>("--data", flag_to("run.data"), "Directory with the t10k-* test (and, for PTQ calibration, train-*) IDX files (default: Debian's) = -p run.data=");
+        a->add_option_function<std::string>("--limit", flag_to("run.limit"), "Use the first N test images (default: all) = -p run.limit=");
+        a->add_option("--config", config_file, "JSON configuration file (acim config --dump --json writes one)");
         a->add_option("-p,--param", overrides, "Parameter override name=value (see acim config --dump)");
-        a->add_option("--threads", jc.backend.threads, "Worker threads")->check(CLI::Range(1, 256));
-        a->add_option("--seed", jc.backend.seed, "Random seed");
+        a->add_option_function<std::string>("--threads", flag_to("run.threads"), "Worker threads = -p run.threads=");
+        a->add_option_function<std::string>("--seed", flag_to("run.seed"), "Random seed = -p run.seed=");
         a->add_option("--out", ro.out_dir, "Write report.json and layers.csv to this directory");
         a->add_option("--trace", ro.trace,
                       "Cycle-stepped VCD of STARTs FIRST..FIRST+COUNT-1 (default COUNT 1) of macro MACRO (default 0): "
@@ -177,8 +179,9 @@ int sc_main(int argc, char** argv) {
     run->fallthrough();
 
     auto* config = app.add_subcommand("config", "Print the effective configuration tree");
-    bool do_dump = false;
-    config->add_flag("--dump", do_dump, "Print every parameter with its value, unit and description");
+    bool do_dump = false, as_json = false;
+    config->add_flag("--dump", do_dump, "Print every parameter with its value, unit, source and description");
+    config->add_flag("--json", as_json, "With --dump: a JSON file that --config reads back to the same configuration");
     config->fallthrough();
 
     demo_options o;
@@ -188,14 +191,18 @@ int sc_main(int argc, char** argv) {
     demo->add_option("--vectors", o.vectors, "Input vectors")->check(CLI::Range(1, 1 << 24));
     demo->add_option("--threads", o.threads, "Worker threads")->check(CLI::Range(1, 256));
     demo->add_option("--seed", o.seed, "Random seed");
+    app.set_version_flag("--version", std::string("acim ") + acim::version_string() + " (" + acim::git_commit() + ")");
     CLI11_PARSE(app, argc, argv);
     try {
         if (*demo) return run_demo(o);
-        auto params = acim::testbench::job_params(jc);
-        if (!config_file.empty()) acim::testbench::apply_json_file(params, config_file);
-        for (const auto& ov : overrides) acim::testbench::apply_override(params, ov);
+        for (int k = 0; k < argc; ++k) ro.command_line.emplace_back(argv[k]);
+        acim::testbench::job_params params(jc, ro);
+        if (!config_file.empty()) params.apply_json_file(config_file);
+        for (const auto& ov : overrides) params.assign(ov);
+        for (const auto& [key, value] : flags) params.tree().set(key, value, acim::core::param_source::command_line);
         if (*config) {
-            std::fputs(acim::testbench::dump(params).c_str(), stdout);
+            if (as_json) std::printf("%s\n", params.to_json().dump(2).c_str());
+            else std::fputs(params.dump().c_str(), stdout);
             return 0;
         }
         return acim::testbench::run_job(ro, jc);

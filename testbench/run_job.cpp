@@ -8,15 +8,20 @@
 #include <acim/testbench/tlm_backend.hpp>
 #include <acim/vp/platform.hpp>
 
+#include <acim/version.hpp>
+
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 // The default workload, compiled in from workloads/models/cnn_w8a8.onnx (cmake/embed_file.cmake).
 extern const unsigned char acim_default_model[];
@@ -26,6 +31,9 @@ namespace acim::testbench {
 
 namespace fs = std::filesystem;
 using namespace acim::workloads;
+using acim::report_schema_version;
+using acim::version_string;
+using acim::git_commit;
 
 std::string default_model_path() { return std::string(ACIM_SOURCE_DIR) + "/workloads/models/cnn_w8a8.onnx"; }
 
@@ -37,17 +45,90 @@ network load_model(const std::string& path) {
 
 namespace {
 
-// Writes `text` to `path` through a temporary file and a rename: never a half-written report.
+// Writes `text` to `path` through a temporary file and a rename: never a half-written report, and
+// no temporary file left behind when either step fails.
 void write_atomic(const fs::path& path, const std::string& text) {
     const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) throw std::runtime_error("cannot write " + tmp.string());
-        f << text;
-        f.flush();
-        if (!f) throw std::runtime_error("cannot write " + tmp.string());
+    try {
+        {
+            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+            if (!f) throw std::runtime_error("cannot write " + tmp.string());
+            f << text;
+            f.flush();
+            if (!f) throw std::runtime_error("cannot write " + tmp.string());
+        }
+        fs::rename(tmp, path);
+    } catch (...) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        throw;
     }
-    fs::rename(tmp, path);
+}
+
+// --out is usable before any work starts: a folder (created if missing) in which files can be
+// created, and whose report paths are not folders.
+void check_out_dir(const std::string& dir) {
+    if (dir.empty()) return;
+    std::error_code ec;
+    const fs::path d(dir);
+    if (fs::exists(d, ec) && !fs::is_directory(d, ec))
+        throw std::invalid_argument("--out '" + dir + "' is a file, not a folder");
+    fs::create_directories(d, ec);
+    if (ec) throw std::invalid_argument("--out '" + dir + "' cannot be created: " + ec.message());
+    for (const char* f : {"report.json", "layers.csv", "code_errors.csv"})
+        if (fs::is_directory(d / f, ec))
+            throw std::invalid_argument("--out '" + dir + "': " + f + " is a folder and cannot be written");
+    const fs::path probe = d / (".acim_write_test." + std::to_string(::getpid()));
+    {
+        std::ofstream f(probe, std::ios::binary | std::ios::trunc);
+        if (!f) throw std::invalid_argument("--out '" + dir + "' is not writable");
+    }
+    fs::remove(probe, ec);
+}
+
+std::string hex_digest(const unsigned char* p, unsigned n) {
+    static const char* const hexd = "0123456789abcdef";
+    std::string h;
+    for (unsigned k = 0; k < n; ++k) {
+        h += hexd[p[k] >> 4];
+        h += hexd[p[k] & 15];
+    }
+    return h;
+}
+
+// SHA-256 of a byte string (OpenSSL's EVP interface).
+std::string sha256_bytes(const std::string& bytes) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    if (!EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr))
+        throw std::runtime_error("SHA-256 failed");
+    return hex_digest(md, n);
+}
+
+// SHA-256 of a file, read in blocks.
+std::string sha256_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw std::runtime_error("cannot read " + path + " to hash it");
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr)) throw std::runtime_error("SHA-256 failed");
+    std::vector<char> buf(1 << 16);
+    while (f) {
+        f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+        if (f.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(f.gcount()));
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    EVP_DigestFinal_ex(ctx.get(), md, &n);
+    return hex_digest(md, n);
+}
+
+std::string utc_text(std::chrono::system_clock::time_point t) {
+    const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return b;
 }
 
 double metadata_double(const network& net, const char* key) {
@@ -78,6 +159,30 @@ error_summary summarise(const core::code_error_histogram& h) {
                 if (std::abs(H::error_of(b)) >= 2) s.wrong2 += n;
             }
     return s;
+}
+
+// %.6g, as the CSV has always written numbers.
+std::string g6(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.6g", v);
+    return b;
+}
+
+// One CSV row; a field holding a comma, quote or newline is quoted (RFC 4180).
+std::string join_csv(const std::vector<std::string>& fields) {
+    std::string row;
+    for (std::size_t k = 0; k < fields.size(); ++k) {
+        const std::string& f = fields[k];
+        if (k) row += ',';
+        if (f.find_first_of(",\"\n") == std::string::npos) {
+            row += f;
+        } else {
+            row += '"';
+            for (char ch : f) row += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+            row += '"';
+        }
+    }
+    return row + "\n";
 }
 
 std::string pct(double a) {
@@ -197,9 +302,22 @@ std::uint64_t macro_base(std::size_t m) { return 0x4000'0000ULL + 0x80'0000ULL *
 
 }  // namespace
 
-int run_job(const run_options& opt, const job_config& cfg_in) {
+int run_job(const run_options& opt_in, const job_config& cfg_in) {
     const auto t0 = std::chrono::steady_clock::now();
+    const auto started = std::chrono::system_clock::now();
     job_config cfg = cfg_in;
+    run_options opt = opt_in;
+    const job_params params(cfg, opt);  // this run's tree, with the provenance recorded in cfg.journal
+    const core::param_tree& tree = params.tree();
+    // Validate before work: derived settings, keys that would have no effect, the output folder.
+    resolve_derived(cfg);
+    if (cfg.path == run_path::core) {
+        tree.reject_set("hw.", "run.path = core has no macros (use run.path = tlm)");
+        tree.reject_set("trace.", "run.path = core has no macros to trace");
+    }
+    if (opt.trace.empty()) tree.reject_set("trace.", "no --trace window is given");
+    tree.validate("macro.", [&] { cfg.backend.macro.validate(); });
+    check_out_dir(opt.out_dir);
     // Both paths compute with the settings the macro registers can hold (noise in 1e-4 %), so
     // run.path never changes a number.
     cfg.backend.macro = vp::acim_driver::register_values(cfg.backend.macro);
@@ -208,13 +326,16 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     // One ADC setting for physics and cost: macro.adc_arch / macro.adcs (0 = one ADC per column).
     const auto adc_kind = static_cast<sc::adc_kind>(cfg.backend.macro.adc_arch);  // same encoding (ADC_KIND)
     cfg.hw.adcs = cfg.backend.macro.adcs > 0 ? static_cast<std::uint32_t>(cfg.backend.macro.adcs) : cfg.hw.cols;
-    cfg.hw.validate();
+    tree.validate("hw.", [&] { cfg.hw.validate(); });
 
     const std::string model_path = opt.model.empty() ? std::string("cnn_w8a8.onnx (embedded)") : opt.model;
     network net = load_model(opt.model);
-    if (cfg.batch == 0) throw std::invalid_argument("parameter run.batch = 0: must be >= 1");
+    const std::string model_sha = opt.model.empty() ? sha256_bytes(std::string(reinterpret_cast<const char*>(acim_default_model),
+                                                                              acim_default_model_size))
+                                                    : sha256_file(opt.model);
+    if (cfg.batch == 0) throw core::parameter_error("run.batch", "0", "must be >= 1");
     const bool ptq = net.needs_ptq();
-    if (!ptq && cfg.ptq_given)
+    if (!ptq && cfg.ptq_given())
         throw std::invalid_argument("ptq.* parameters apply to float models only; " + model_path +
                                     " is already quantised");
     const auto files = opt.data_dir.empty() ? fashion_mnist_test_files() : fashion_mnist_test_files(opt.data_dir);
@@ -222,8 +343,21 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     if (data.rows * data.cols != net.input_size())
         throw std::invalid_argument("data images have " + std::to_string(data.rows * data.cols) +
                                     " pixels, the model expects " + std::to_string(net.input_size()));
-    const std::size_t n = opt.limit ? std::min(opt.limit, data.count) : data.count;
-
+    if (data.count == 0) throw std::invalid_argument("data set " + files.images + " holds no images");
+    if (opt.limit > data.count)
+        throw core::parameter_error("run.limit", "'" + core::to_text(opt.limit) + "'",
+                                    "the data set " + files.images + " has only " + core::to_text(data.count) + " images");
+    const std::size_t n = opt.limit ? opt.limit : data.count;
+    // Lossy by design: the ADC cannot represent every count of one cycle (SEMANTICS.md §5).
+    {
+        const auto& mp = cfg.backend.macro;
+        const double levels = static_cast<double>(mp.row_parallelism) * static_cast<double>((1 << mp.act_enc) - 1) + 1.0;
+        if (std::log2(levels) > static_cast<double>(mp.adc_bits))
+            std::fprintf(stderr,
+                         "acim: warning: macro.adc_bits = %d < log2(row_parallelism x (2^act_enc - 1) + 1) = %.2f: the ADC "
+                         "is lossy by design\n",
+                         mp.adc_bits, std::log2(levels));
+    }
     // A float model is quantised here, calibrated on the first N *training* images (docs/ptq.md).
     std::vector<ptq_layer_info> ptq_info;
     double t_ptq = 0.0;
@@ -250,7 +384,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
             throw std::invalid_argument("parameter mapping.digital_layers: layer " + std::to_string(k) +
                                         " does not exist (the model has " + std::to_string(net.layers.size()) +
                                         " MAC layers)");
-    for (const mac_layer& l : net.layers) layer_params(l, cfg.backend.macro).validate();
+    for (const mac_layer& l : net.layers) tree.validate("macro.", [&] { layer_params(l, cfg.backend.macro).validate(); });
     const network_map map = map_network(net, cfg.backend.macro, mapping_of(cfg.backend));
 
     ideal_backend ideal(1);  // exact integer dot products, the ideal integer model (background tasks)
@@ -397,7 +531,23 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
     if (!opt.out_dir.empty()) {
         fs::create_directories(opt.out_dir);
         nlohmann::json r;
+        r["schema_version"] = report_schema_version;
+        r["tool"] = {{"name", "acim-tlm"}, {"version", version_string()}, {"git_commit", git_commit()}};
         r["model"] = model_path;
+        r["run"] = {{"seed", cfg.backend.seed},
+                    {"die", cfg.backend.die},
+                    {"threads", cfg.backend.threads},
+                    {"batch", cfg.batch},
+                    {"limit", opt.limit},
+                    {"model", model_path},
+                    {"model_sha256", model_sha},
+                    {"data", {{"images", files.images},
+                              {"images_sha256", sha256_file(files.images)},
+                              {"labels", files.labels},
+                              {"labels_sha256", sha256_file(files.labels)}}},
+                    {"command_line", opt.command_line},
+                    {"start_time", utc_text(started)},
+                    {"wall_seconds", wall}};
         r["images"] = n;
         r["accuracy"] = {{"float_recorded", std::isnan(acc_recorded) ? nlohmann::json() : nlohmann::json(acc_recorded)},
                          {"ideal_integer", acc_ideal},
@@ -453,10 +603,8 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                       {"wall_seconds", wall},
                       {"images_per_second", static_cast<double>(n) / t_acim},
                       {"conversions_per_second", static_cast<double>(conversions) / t_acim}};
-        job_config copy = cfg;
-        nlohmann::json conf;
-        for (const auto& p : job_params(copy)) conf[p.name] = p.get();
-        r["config"] = conf;
+        r["config"] = params.values();
+        r["config_sources"] = params.sources();
         std::string errors_csv = "layer,name,i,j,conversions,nonzero";
         for (int b = 0; b < core::code_error_histogram::bins; ++b) {
             const int e = core::code_error_histogram::error_of(b);
@@ -485,7 +633,7 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                                  {"voted", s.counters.voted},
                                  {"adc_conversions", s.counters.adc_conversions},
                                  {"saturations", s.counters.saturations},
-                                 {"sqnr_db", std::isinf(s.sqnr_db()) ? nlohmann::json("inf") : nlohmann::json(s.sqnr_db())},
+                                 {"sqnr_db", std::isfinite(s.sqnr_db()) ? nlohmann::json(s.sqnr_db()) : nlohmann::json()},
                                  {"max_abs_error", s.max_abs_error},
                                  {"exact_fraction", exact},
                                  {"pieces", map.layers[k].size()}};
@@ -528,20 +676,14 @@ int run_job(const run_options& opt, const job_config& cfg_in) {
                                   {"weight_bytes", c.weight_bytes},
                                   {"simulated_seconds", c.elapsed.to_seconds()}};
             r["layers"].push_back(lj);
-            char line[512];
-            std::snprintf(line, sizeof line, "%zu,%s,%s,%zu,%zu,%d,%llu,%llu,%llu,%llu,%llu,%llu,%.6g,%.6g,%.6g,%zu,%llu,%llu,%llu,%.6g,%llu,%llu,%.6g\n", k,
-                          l.name.c_str(), l.op.c_str(), l.rows, l.outputs, cfg.backend.digital_layers.count(k) ? 1 : 0,
-                          static_cast<unsigned long long>(s.counters.conversions),
-                          static_cast<unsigned long long>(s.counters.analog),
-                          static_cast<unsigned long long>(s.counters.digital),
-                          static_cast<unsigned long long>(s.counters.voted),
-                          static_cast<unsigned long long>(s.counters.adc_conversions),
-                          static_cast<unsigned long long>(s.counters.saturations), s.sqnr_db(), s.max_abs_error, exact,
-                          map.layers[k].size(), static_cast<unsigned long long>(c.macro_cycles),
-                          static_cast<unsigned long long>(c.energy_fj), static_cast<unsigned long long>(c.macs),
-                          tops_per_w(c.macs, c.energy_fj), static_cast<unsigned long long>(c.starts),
-                          static_cast<unsigned long long>(c.weight_loads), c.elapsed.to_seconds());
-            csv += line;
+            const auto u = [](std::uint64_t v) { return std::to_string(v); };
+            csv += join_csv({std::to_string(k), l.name, l.op, std::to_string(l.rows), std::to_string(l.outputs),
+                             cfg.backend.digital_layers.count(k) ? "1" : "0", u(s.counters.conversions),
+                             u(s.counters.analog), u(s.counters.digital), u(s.counters.voted),
+                             u(s.counters.adc_conversions), u(s.counters.saturations), g6(s.sqnr_db()),
+                             g6(s.max_abs_error), g6(exact), std::to_string(map.layers[k].size()), u(c.macro_cycles),
+                             u(c.energy_fj), u(c.macs), g6(tops_per_w(c.macs, c.energy_fj)), u(c.starts),
+                             u(c.weight_loads), g6(c.elapsed.to_seconds())});
         }
         write_atomic(fs::path(opt.out_dir) / "report.json", r.dump(2) + "\n");
         write_atomic(fs::path(opt.out_dir) / "layers.csv", csv);

@@ -13,14 +13,6 @@
 
 namespace acim::testbench {
 
-struct run_options {
-    std::string model;       // ONNX file (empty: the embedded default CNN)
-    std::string data_dir;    // directory holding t10k-*-ubyte(.gz) (and train-* for PTQ calibration)
-    std::string out_dir;     // report.json and layers.csv go here (optional)
-    std::size_t limit = 0;   // first N test images (0 = all)
-    std::string trace;       // trace window "FIRST[:COUNT][@MACRO]" (docs/tracing.md); "" = off
-    bool progress = true;
-};
 
 // Returns the process exit code. Throws on bad input (model, data, configuration).
 int run_job(const run_options& opt, const job_config& cfg);

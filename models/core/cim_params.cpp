@@ -13,6 +13,37 @@ void check_sigma(const char* name, double v) {
 }
 }  // namespace
 
+void cim_params::declare(param_tree::scope& s) {
+    s.number("row_parallelism", row_parallelism, "rows", "rows summed per analog operation (ASiM nrow); ADC full scale", 1, 1 << 16);
+    s.number("adc_bits", adc_bits, "bits", "ADC resolution", 1, 16);
+    s.number("act_enc", act_enc, "bits", "activation bits driven per cycle (1 = bit-serial)", 1, 12);
+    s.number("sigma_rand", sigma_rand, "% FS", "random analog noise per conversion", 0.0);
+    s.number("sigma_nl", sigma_nl, "% FS", "count-dependent noise, divided by sqrt(v*nrow+1)", 0.0);
+    s.number("hybrid_levels", hybrid_levels, "levels", "HCiM: anti-diagonals from the MSB corner computed digitally", 0, 64);
+    s.choice("digital_mode", digital, "HCiM digital cycles: exact count, or ASiM's ADC-quantised",
+             {{"exact", digital_mode::exact}, {"adc", digital_mode::adc}})
+        .set_field("digital");
+    s.number("voting_levels", voting_levels, "levels", "anti-diagonals whose conversion is repeated and voted", 0, 64);
+    s.number("voting_samples", voting_samples, "samples", "conversions per voted cycle (S)", 1, 255);
+    s.choice("vote_rule", vote, "vote: smallest most frequent code (ASiM) or lower median",
+             {{"mode", vote_rule::mode_min}, {"median", vote_rule::median}})
+        .set_field("vote");
+    s.number("gain_compression", gain_compression, "1/count", "current-domain gain compression alpha: c/(1+alpha c)", 0.0);
+    s.number("cell_sigma", cell_sigma, "% cell", "current-domain static cell variation", 0.0);
+    s.flag("cell_redraw", cell_redraw, "redraw cell variation every call (ASiM) instead of freezing it per die");
+    s.choice("adc_arch", adc_arch,
+             "ADC architecture: timing and energy (SAR: one clock per bit), and its static-mismatch model (docs/models.md)",
+             {{"ideal", adc_architecture::ideal}, {"sar", adc_architecture::sar}, {"flash", adc_architecture::flash}});
+    s.number("adcs", adcs, "ADCs",
+             "ADCs per macro: column c converts on ADC c mod adcs (0: one per column); sets the column-mux latency and the mismatch sharing",
+             0, 1 << 24);
+    s.number("sigma_col_gain", sigma_col_gain, "%", "static column gain mismatch: v' = (1 + g_c) v + o_c, g_c ~ N(0, sigma)", 0.0);
+    s.number("sigma_col_offset", sigma_col_offset, "% FS", "static column offset mismatch o_c", 0.0);
+    s.number("sigma_cmp_offset", sigma_cmp_offset, "% FS", "static comparator offset per ADC (sar, flash)", 0.0);
+    s.number("sigma_sar_cap", sigma_sar_cap, "% unit cap", "SAR unit-capacitor mismatch: bit b weighs 2^b (1 + eps_b), eps_b ~ N(0, sigma^2/2^b)", 0.0);
+    s.number("sigma_flash_th", sigma_flash_th, "% FS", "flash per-comparator threshold spread", 0.0);
+}
+
 void cim_params::validate() const {
     check_range("wbit", wbit, 2, 16);
     check_range("xbit", xbit, signed_act ? 2 : 1, 16);

@@ -5,6 +5,8 @@
 // conversions) or digital (the hybrid-CiM MSB unit), exactly as in SEMANTICS.md §§4-8.
 #pragma once
 
+#include <acim/core/param_tree.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -64,6 +66,9 @@ struct cim_params {
     // Throws parameter_error naming the first invalid field.
     void validate() const;
     std::string describe() const;
+    // Declares the settings a macro applies to every layer (not wbit, xbit, signed_act: they come
+    // from each layer) under s's prefix, bound to this object (docs/run.md lists them).
+    void declare(param_tree::scope& s);
 
     // Any static mismatch configured.
     bool mismatch() const {

@@ -35,6 +35,41 @@ void check_span(const char* name, std::size_t size, std::uint64_t span) {
 }
 }  // namespace
 
+void macro_config::declare(core::param_tree::scope& h, core::param_tree::scope& t) {
+    h.number("rows", rows, "rows", "SRAM rows (wordlines) per macro: the longest row chunk of a layer", 1u, 65535u);
+    h.number("cols", cols, "columns", "SRAM columns (bitlines) per macro, a multiple of 8: outputs x WBIT per load", 8u, 1u << 20);
+    h.number("input_depth", input_depth, "vectors", "input buffer depth D: vectors per START", 1u, 1u << 20);
+    h.choice("backend", backend, "macro compute: fused core engine, or the frame chain of sub-block modules",
+             {{"fused", compute_backend::fused}, {"frames", compute_backend::frames}});
+    h.number("frame_vectors", frame_vectors, "vectors", "vectors per frame on the frame chain (simulation granularity only)", 1u, 1u << 20);
+    h.number("clock_period_ps", clock_period_ps, "ps", "macro clock period", std::uint64_t{1}, std::uint64_t{1000000000});
+    h.number("start_cycles", start_cycles, "clocks", "per run: configuration latch and first decode");
+    h.number("dac_settle_cycles", dac_settle_cycles, "clocks", "per activation cycle: wordline/DAC settling");
+    h.number("bitline_cycles", bitline_cycles, "clocks", "per activation cycle: bitline evaluation");
+    h.number("adc_sample_cycles", adc_sample_cycles, "clocks", "per conversion before the first decision");
+    h.number("digital_lanes", digital_lanes, "columns", "columns the HCiM digital unit evaluates per pass", 1u, 1u << 20);
+    h.number("digital_pass_cycles", digital_pass_cycles, "clocks", "per pass of the HCiM digital unit", 1u, 1u << 20);
+    h.number("drain_cycles", drain_cycles, "clocks", "per run: shift-add pipeline drain");
+    h.number("reg_access_cycles", reg_access_cycles, "clocks", "per register access");
+    h.number("buffer_bytes_per_cycle", buffer_bytes_per_cycle, "bytes/clock", "buffer port bandwidth", 1u, 1u << 20);
+    h.number("weight_bytes_per_cycle", weight_bytes_per_cycle, "bytes/clock", "SRAM write port bandwidth", 1u, 1u << 20);
+    h.number("e_wordline_fj", e_wordline_fj, "fJ", "per active row per activation cycle (DAC + wordline)", 0.0);
+    h.number("e_bitline_fj", e_bitline_fj, "fJ", "per analog column evaluation", 0.0);
+    h.number("e_sar_bit_fj", e_sar_bit_fj, "fJ", "per bit decided by a SAR conversion", 0.0);
+    h.number("e_flash_comparator_fj", e_flash_comparator_fj, "fJ", "per comparator of a flash conversion", 0.0);
+    h.number("e_ideal_conversion_fj", e_ideal_conversion_fj, "fJ", "per conversion of the ideal ADC", 0.0);
+    h.number("e_shift_add_fj", e_shift_add_fj, "fJ", "per cycle result accumulated by the shift-add", 0.0);
+    h.number("e_digital_bitop_fj", e_digital_bitop_fj, "fJ", "per 1-bit AND + popcount in the HCiM digital unit", 0.0);
+    h.number("e_sram_write_bit_fj", e_sram_write_bit_fj, "fJ", "per bit written to the weight SRAM", 0.0);
+    h.number("e_buffer_byte_fj", e_buffer_byte_fj, "fJ", "per byte moved through the input/output buffers", 0.0);
+    t.number("vectors", trace_vectors, "vectors", "with --trace: vectors of each traced START stepped cycle by cycle", 1u, 1u << 20)
+        .set_field("trace_vectors");
+    t.number("columns", trace_columns, "columns", "with --trace: columns with per-column signals (0..N-1)", 0u, 4096u)
+        .set_field("trace_columns");
+    t.number("outputs", trace_outputs, "outputs", "with --trace: outputs with accumulator signals (0..N-1)", 0u, 4096u)
+        .set_field("trace_outputs");
+}
+
 void macro_config::validate() const {
     core::check_range<std::uint32_t>("rows", rows, 1, 65535);
     core::check_range<std::uint32_t>("cols", cols, 8, 1u << 20);

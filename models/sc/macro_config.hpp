@@ -4,6 +4,8 @@
 // use them are in docs/timing.md. Plain C++: no SystemC types.
 #pragma once
 
+#include <acim/core/param_tree.hpp>
+
 #include <cstdint>
 #include <string>
 
@@ -72,6 +74,10 @@ struct macro_config {
 
     // Throws core::parameter_error naming the first invalid field.
     void validate() const;
+    // Declares the instance parameters under `hw` and the trace-window parameters under `trace`,
+    // bound to this object. Not declared: adcs and threads (set from macro.adcs and run.threads),
+    // the trace run window and file (from --trace).
+    void declare(core::param_tree::scope& hw, core::param_tree::scope& trace);
 };
 
 }  // namespace acim::sc

@@ -18,9 +18,10 @@ TEST(PtqKeys, BadValuesNameKeyAndValue) {
         {"ptq.percentile", "nan"}};
     for (const auto& [key, value] : bad) {
         acim::testbench::job_config cfg;
-        auto params = acim::testbench::job_params(cfg);
+        acim::testbench::run_options opt;
+        acim::testbench::job_params params(cfg, opt);
         try {
-            acim::testbench::apply_override(params, key + "=" + value);
+            params.assign(key + "=" + value);
             ADD_FAILURE() << key << "=" << value << " was accepted";
         } catch (const std::invalid_argument& e) {
             const std::string w = e.what();
@@ -32,18 +33,19 @@ TEST(PtqKeys, BadValuesNameKeyAndValue) {
 
 TEST(PtqKeys, GoodValuesAreAppliedAndDumped) {
     acim::testbench::job_config cfg;
-    auto params = acim::testbench::job_params(cfg);
-    EXPECT_FALSE(cfg.ptq_given);
+    acim::testbench::run_options opt;
+    acim::testbench::job_params params(cfg, opt);
+    EXPECT_FALSE(cfg.ptq_given());
     for (const char* a : {"ptq.wbit=4", "ptq.xbit=6", "ptq.calibration_images=64", "ptq.method=percentile",
                           "ptq.percentile=99.9"})
-        acim::testbench::apply_override(params, a);
-    EXPECT_TRUE(cfg.ptq_given);
+        params.assign(a);
+    EXPECT_TRUE(cfg.ptq_given());
     EXPECT_EQ(cfg.ptq.wbit, 4);
     EXPECT_EQ(cfg.ptq.xbit, 6);
     EXPECT_EQ(cfg.ptq.calibration_images, 64u);
     EXPECT_EQ(cfg.ptq.method, calibration_method::percentile);
     EXPECT_EQ(cfg.ptq.percentile, 99.9);
-    const std::string d = acim::testbench::dump(params);
+    const std::string d = params.dump();
     EXPECT_NE(d.find("ptq.calibration_images = 64  [images]"), std::string::npos) << d;
     EXPECT_NE(d.find("ptq.method = percentile  [max|percentile]"), std::string::npos) << d;
     EXPECT_NE(d.find("training images"), std::string::npos) << d;

@@ -10,6 +10,19 @@ double layer_stats::sqnr_db() const {
 }
 
 
+void declare(core::param_tree::scope& m, core::param_tree::scope& r, backend_config& b) {
+    m.choice("tiling", b.channel_tiling, "conv row tiling: dense rows, or ASiM's whole-channel groups",
+             {{"dense", false}, {"channel", true}})
+        .set_field("channel_tiling");
+    m.flag("asim_drop", b.asim_drop, "with channel tiling, drop trailing groups as ASiM does (bug B1)");
+    m.indices("digital_layers", b.digital_layers, "list", "MAC layer indices computed digitally (exact): 0,2 or a JSON array");
+    m.number("macros", b.macros, "macros",
+             "physical macros; 0 = one per layer piece (weights written once), else pieces share macros round-robin and reload their weights");
+    r.number("seed", b.seed, "seed", "random seed of every noise and mismatch stream");
+    r.number("threads", b.threads, "threads", "host worker threads (results never depend on them)", 1, 256);
+    r.number("die", b.die, "id", "die instance: static mismatch is frozen per die");
+}
+
 mapping_options mapping_of(const backend_config& cfg) {
     mapping_options m;
     m.geometry = cfg.geometry;

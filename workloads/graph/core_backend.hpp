@@ -39,6 +39,10 @@ struct backend_config {
     bool measure = true;              // compare every layer with the ideal integer result
 };
 
+// Declares mapping.* (tiling, digital layers, macros) under `mapping` and the run's seed, threads
+// and die under `run`, bound to cfg; cfg.macro is declared by cim_params::declare.
+void declare(core::param_tree::scope& mapping, core::param_tree::scope& run, backend_config& cfg);
+
 mapping_options mapping_of(const backend_config& cfg);
 // The macro settings `p` as layer `l` uses them: its WBIT, XBIT and signedness (a signed layer
 // whose ACT_ENC would cover the sign falls back to bit-serial).

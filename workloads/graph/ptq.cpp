@@ -11,6 +11,20 @@ namespace acim::workloads {
 
 const char* to_string(calibration_method m) { return m == calibration_method::max ? "max" : "percentile"; }
 
+void declare(core::param_tree::scope& s, ptq_config& c) {
+    s.number("wbit", c.wbit, "bits", "float models only: weight bits of post-training quantisation (per tensor, ASiM rule)", 2, 16);
+    s.number("xbit", c.xbit, "bits", "float models only: activation bits of post-training quantisation", 1, 16);
+    s.number("calibration_images", c.calibration_images, "images",
+             "float models only: the first N Fashion-MNIST training images (never test images) calibrate the activation ranges",
+             std::size_t{1}, std::size_t{1000000});
+    s.choice("method", c.method, "float models only: calibration statistic of |x| per layer input: max, or ptq.percentile",
+             {{"max", calibration_method::max}, {"percentile", calibration_method::percentile}});
+    static_cast<core::number_param<double>&>(
+        s.number("percentile", c.percentile, "%", "float models only: nearest-rank percentile of |x| used with ptq.method = percentile",
+                 0.0, 100.0))
+        .exclude_low();
+}
+
 namespace {
 
 // The k-th largest of a stream of values, exactly, holding O(k) of them.

@@ -7,6 +7,8 @@
 // how well they work.
 #pragma once
 
+#include <acim/core/param_tree.hpp>
+
 #include <acim/workloads/graph/network.hpp>
 
 #include <cstddef>
@@ -30,6 +32,9 @@ struct ptq_config {
     calibration_method method = calibration_method::max;
     double percentile = 99.99;          // percent, (0, 100], for calibration_method::percentile
 };
+
+// Declares ptq.* under s's prefix, bound to cfg (float models only: docs/ptq.md).
+void declare(core::param_tree::scope& s, ptq_config& cfg);
 
 // What quantisation chose for one layer, for reports.
 struct ptq_layer_info {
