@@ -324,7 +324,7 @@ int run_job(const run_options& opt_in, const job_config& cfg_in) {
     cfg.backend.geometry = {cfg.hw.rows, cfg.hw.cols};
     cfg.hw.threads = cfg.backend.threads;
     // One ADC setting for physics and cost: macro.adc_arch / macro.adcs (0 = one ADC per column).
-    const auto adc_kind = static_cast<sc::adc_kind>(cfg.backend.macro.adc_arch);  // same encoding (ADC_KIND)
+    const sc::adc_kind adc_kind = cfg.backend.macro.adc_arch;  // one ADC setting for physics and cost
     cfg.hw.adcs = cfg.backend.macro.adcs > 0 ? static_cast<std::uint32_t>(cfg.backend.macro.adcs) : cfg.hw.cols;
     tree.validate("hw.", [&] { cfg.hw.validate(); });
 

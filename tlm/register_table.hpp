@@ -8,6 +8,8 @@
 // access rules and reset values from it, and `regmap_gen` prints docs/register_map.md from it.
 #pragma once
 
+#include <acim/core/cim_params.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -155,9 +157,9 @@ inline constexpr std::uint32_t irq_done = 1u << 0;
 inline constexpr std::uint32_t irq_error = 1u << 1;
 
 // Encodings of the enumerated configuration registers.
-inline constexpr std::uint32_t adc_kind_ideal = 0;
-inline constexpr std::uint32_t adc_kind_sar = 1;
-inline constexpr std::uint32_t adc_kind_flash = 2;
+inline constexpr std::uint32_t adc_kind_ideal = static_cast<std::uint32_t>(core::adc_architecture::ideal);
+inline constexpr std::uint32_t adc_kind_sar = static_cast<std::uint32_t>(core::adc_architecture::sar);
+inline constexpr std::uint32_t adc_kind_flash = static_cast<std::uint32_t>(core::adc_architecture::flash);
 inline constexpr std::uint32_t digital_mode_exact = 0;
 inline constexpr std::uint32_t digital_mode_adc = 1;
 inline constexpr std::uint32_t vote_rule_mode_min = 0;

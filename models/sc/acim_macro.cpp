@@ -474,8 +474,8 @@ void acim_macro::prepare_run(mvm_job& job, adc_kind& kind) {
     p.sigma_nl = value(regmap::reg::sigma_nl) / regmap::sigma_lsb_per_pct;
     p.gain_compression = value(regmap::reg::gain_comp) / regmap::gain_comp_lsb_per_unit;
     p.cell_sigma = value(regmap::reg::cell_sigma) / regmap::sigma_lsb_per_pct;
-    kind = static_cast<adc_kind>(value(regmap::reg::adc_kind));
-    p.adc_arch = static_cast<core::adc_architecture>(value(regmap::reg::adc_kind));  // same encoding
+    kind = static_cast<adc_kind>(value(regmap::reg::adc_kind));  // ADC_KIND holds the enumerator's value
+    p.adc_arch = kind;
     p.adcs = static_cast<int>(m_cfg.adcs);
     p.sigma_col_gain = value(regmap::reg::col_gain_sigma) / regmap::sigma_lsb_per_pct;
     p.sigma_col_offset = value(regmap::reg::col_offset_sigma) / regmap::sigma_lsb_per_pct;

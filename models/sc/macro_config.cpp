@@ -8,15 +8,6 @@
 
 namespace acim::sc {
 
-const char* to_string(adc_kind k) {
-    switch (k) {
-    case adc_kind::ideal: return "ideal";
-    case adc_kind::sar: return "sar";
-    case adc_kind::flash: return "flash";
-    }
-    return "?";
-}
-
 const char* to_string(compute_backend b) {
     switch (b) {
     case compute_backend::fused: return "fused";

@@ -4,6 +4,7 @@
 // use them are in docs/timing.md. Plain C++: no SystemC types.
 #pragma once
 
+#include <acim/core/cim_params.hpp>
 #include <acim/core/param_tree.hpp>
 
 #include <cstdint>
@@ -11,9 +12,10 @@
 
 namespace acim::sc {
 
-// ADC architecture; the register encoding is acim::tlm::adc_kind_*.
-enum class adc_kind : std::uint8_t { ideal = 0, sar = 1, flash = 2 };
-const char* to_string(adc_kind k);
+// ADC architecture: the one enumeration of core::cim_params (its register encoding, ADC_KIND, is
+// the enumerator's value: acim::tlm::adc_kind_*).
+using adc_kind = core::adc_architecture;
+using core::to_string;
 
 // How START computes a batch. Both are bit-identical and report the same cycles and energy.
 enum class compute_backend : std::uint8_t {
