@@ -1,8 +1,9 @@
-# cmake -DBUILD_DIR=<acim build> -DSRC=<tests/consumer> -DWORK=<scratch> -DVIA=cmake|pkgconfig
+# cmake -DBUILD_DIR=<acim build> -DSRC=<tests/consumer> -DWORK=<scratch> -DVIA=cmake|pkgconfig|python
 #       [-DINSTALL=ON] -P run_consumer.cmake
 # INSTALL=ON: installs the acim build into WORK/prefix (a fresh one). Otherwise: configures the
 # consumer project against WORK/prefix, once through find_package or pkg-config (VIA), builds it
-# and runs it at both bus widths. Any failing step fails the script.
+# and runs it at both bus widths; VIA=python imports the installed Python module with PYTHONPATH
+# set to the prefix's site-packages (PYTHON: the interpreter). Any failing step fails the script.
 function(step)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc TIMEOUT 500)
   if(NOT rc EQUAL 0)
@@ -15,6 +16,21 @@ set(prefix ${WORK}/prefix)
 if(INSTALL)
   file(REMOVE_RECURSE ${prefix})
   step(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
+  return()
+endif()
+
+if(VIA STREQUAL "python")
+  file(GLOB sites ${prefix}/*/python*/site-packages)
+  if(NOT sites)
+    message(FATAL_ERROR "consumer test: no site-packages under ${prefix}")
+  endif()
+  list(GET sites 0 site)
+  step(${CMAKE_COMMAND} -E env PYTHONPATH=${site} PYTHONDONTWRITEBYTECODE=1 ${PYTHON} -c
+       "import acim, numpy as np, os; assert acim.__file__.startswith('${site}'), acim.__file__; \
+w = np.array([[1, -2, 3], [4, 5, -6]]); x = np.array([[7, 8, 9], [0, 1, 2]]); \
+r = acim.mvm(w, x); assert (r['numerators'] == (x @ w.T) * r['denominator']).all(); \
+assert os.path.exists(acim.executable()) and acim.executable().startswith('${prefix}'), acim.executable(); \
+print('consumer (python): acim imported from', os.path.dirname(acim.__file__), '; mvm exact; run() uses', acim.executable())")
   return()
 endif()
 
