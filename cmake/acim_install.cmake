@@ -62,17 +62,16 @@ foreach(_exe acim acim_vp)
 endforeach()
 
 # The package configuration: the same dependencies as the build, found the same way.
-if(TARGET acim_sc)
-  set(ACIM_CONFIG_WITH_SYSTEMC ON)
-else()
-  set(ACIM_CONFIG_WITH_SYSTEMC OFF)
-endif()
+foreach(_what "SYSTEMC=acim_sc" "TESTBENCH=acim_testbench")  # ACIM_CONFIG_WITH_<X>: target built
+  string(REPLACE "=" ";" _what "${_what}")
+  list(GET _what 0 _flag)
+  list(GET _what 1 _target)
+  set(ACIM_CONFIG_WITH_${_flag} OFF)
+  if(TARGET ${_target})
+    set(ACIM_CONFIG_WITH_${_flag} ON)
+  endif()
+endforeach()
 set(ACIM_CONFIG_WITH_WORKLOADS ${ACIM_WITH_WORKLOADS})
-if(TARGET acim_testbench)
-  set(ACIM_CONFIG_WITH_TESTBENCH ON)
-else()
-  set(ACIM_CONFIG_WITH_TESTBENCH OFF)
-endif()
 set(ACIM_CONFIG_SHARED ${BUILD_SHARED_LIBS})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/acim-tlmConfig.cmake.in
   ${PROJECT_BINARY_DIR}/acim-tlmConfig.cmake

@@ -14,15 +14,6 @@ namespace regmap = acim::tlm;
 
 namespace {
 
-sc::macro_config small_instance() {
-    sc::macro_config cfg;
-    cfg.rows = 64;
-    cfg.cols = 64;
-    cfg.adcs = 16;
-    cfg.input_depth = 8;
-    return cfg;
-}
-
 // An LT initiator of width W whose SC_THREAD runs the test body, then sc_stop().
 template <unsigned int W>
 struct wide_initiator : sc_core::sc_module {
@@ -47,13 +38,7 @@ struct wide_initiator : sc_core::sc_module {
 
     ::tlm::tlm_response_status access(::tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data, unsigned len) {
         ::tlm::tlm_generic_payload gp;
-        gp.set_command(cmd);
-        gp.set_address(addr);
-        gp.set_data_ptr(data);
-        gp.set_data_length(len);
-        gp.set_streaming_width(len);
-        gp.set_byte_enable_ptr(nullptr);
-        gp.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
+        test::prepare_payload(gp, cmd, addr, data, len);
         sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
         bus_out->b_transport(gp, delay);
         wait(delay);
@@ -108,7 +93,7 @@ void mvm_matches_core() {
     p.sigma_rand = 0.5;
     p.adc_bits = 6;
     p.row_parallelism = 32;
-    const sc::macro_config cfg = small_instance();
+    const sc::macro_config cfg = test::small_macro_config();
     const test::layer_setup l = test::random_layer(p, 6, 50, 7, 11);
     const test::engine_reference ref = test::run_engine(l);
     run_width<W>(cfg, [&](sc::acim_macro&, wide_initiator<W>& cpu) {
@@ -134,7 +119,7 @@ TEST(BusWidth, mvm_through_the_32_bit_socket_is_bit_identical_to_the_core) { mvm
 TEST(BusWidth, mvm_through_the_64_bit_socket_is_bit_identical_to_the_core) { mvm_matches_core<64>(); }
 
 TEST(BusWidth, an_8_byte_register_access_at_64_bits_is_a_burst_error_that_changes_nothing) {
-    run_width<64>(small_instance(), [](sc::acim_macro&, wide_initiator<64>& cpu) {
+    run_width<64>(test::small_macro_config(), [](sc::acim_macro&, wide_initiator<64>& cpu) {
         // ROWS_USED (0x160) and OUTPUTS (0x164): one naturally aligned 8-byte beat over both.
         cpu.wr(regmap::reg::rows_used, 3);
         cpu.wr(regmap::reg::outputs, 2);
@@ -159,13 +144,10 @@ TEST(BusWidth, an_8_byte_register_access_at_64_bits_is_a_burst_error_that_change
 }
 
 TEST(BusWidth, dmi_grants_and_invalidations_reach_the_64_bit_initiator) {
-    run_width<64>(small_instance(), [](sc::acim_macro&, wide_initiator<64>& cpu) {
+    run_width<64>(test::small_macro_config(), [](sc::acim_macro&, wide_initiator<64>& cpu) {
         ::tlm::tlm_generic_payload gp;
         unsigned char byte = 0;
-        gp.set_command(::tlm::TLM_WRITE_COMMAND);
-        gp.set_address(regmap::addr::input_base);
-        gp.set_data_ptr(&byte);
-        gp.set_data_length(1);
+        test::prepare_payload(gp, ::tlm::TLM_WRITE_COMMAND, regmap::addr::input_base, &byte, 1);
         ::tlm::tlm_dmi dmi;
         EXPECT_TRUE(cpu.bus_out->get_direct_mem_ptr(gp, dmi));
         EXPECT_TRUE(dmi.is_write_allowed());
