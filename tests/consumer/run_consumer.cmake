@@ -25,12 +25,8 @@ if(VIA STREQUAL "python")
     message(FATAL_ERROR "consumer test: no site-packages under ${prefix}")
   endif()
   list(GET sites 0 site)
-  step(${CMAKE_COMMAND} -E env PYTHONPATH=${site} PYTHONDONTWRITEBYTECODE=1 ${PYTHON} -c
-       "import acim, numpy as np, os; assert acim.__file__.startswith('${site}'), acim.__file__; \
-w = np.array([[1, -2, 3], [4, 5, -6]]); x = np.array([[7, 8, 9], [0, 1, 2]]); \
-r = acim.mvm(w, x); assert (r['numerators'] == (x @ w.T) * r['denominator']).all(); \
-assert os.path.exists(acim.executable()) and acim.executable().startswith('${prefix}'), acim.executable(); \
-print('consumer (python): acim imported from', os.path.dirname(acim.__file__), '; mvm exact; run() uses', acim.executable())")
+  step(${CMAKE_COMMAND} -E env PYTHONPATH=${site} PYTHONDONTWRITEBYTECODE=1
+       ${PYTHON} ${CMAKE_CURRENT_LIST_DIR}/check_python.py ${prefix})
   return()
 endif()
 

@@ -158,3 +158,11 @@ TEST(BusWidth, dmi_grants_and_invalidations_reach_the_64_bit_initiator) {
         EXPECT_EQ(cpu.invalidations.front().second, regmap::addr::macro_span - 1);
     });
 }
+
+TEST(BusWidth, a_macro_with_neither_socket_bound_is_an_elaboration_error) {
+    test::expect_report(sc_core::SC_ERROR, sc::acim_macro::msg_type, "neither bus_in (32 bits) nor bus_in64");
+    static auto* dut = new sc::acim_macro("dut", test::small_macro_config());
+    static auto* irq = new sc_core::sc_signal<bool>("irq");
+    dut->irq_out(*irq);
+    EXPECT_THROW(sc_core::sc_start(), sc_core::sc_report);
+}
