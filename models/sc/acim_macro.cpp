@@ -111,6 +111,7 @@ macro_config validated(const macro_config& cfg, const char* module) {
 acim_macro::acim_macro(const sc_core::sc_module_name& name, const macro_config& cfg)
     : sc_module(name),
       bus_in("bus_in"),
+      bus_in64("bus_in64"),
       irq_out("irq_out"),
       m_cfg(validated(cfg, basename())),
       m_cost(m_cfg),
@@ -122,6 +123,9 @@ acim_macro::acim_macro(const sc_core::sc_module_name& name, const macro_config& 
     bus_in.register_b_transport(this, &acim_macro::b_transport);
     bus_in.register_transport_dbg(this, &acim_macro::transport_dbg);
     bus_in.register_get_direct_mem_ptr(this, &acim_macro::get_direct_mem_ptr);
+    bus_in64.register_b_transport(this, &acim_macro::b_transport);
+    bus_in64.register_transport_dbg(this, &acim_macro::transport_dbg);
+    bus_in64.register_get_direct_mem_ptr(this, &acim_macro::get_direct_mem_ptr);
     m_bank.reset([this](const regmap::register_info& r) { return instance_value(r); });
 
     SC_METHOD(update_irq);
@@ -373,7 +377,18 @@ bool acim_macro::get_direct_mem_ptr(::tlm::tlm_generic_payload& gp, ::tlm::tlm_d
     return true;
 }
 
-void acim_macro::invalidate_dmi() { bus_in->invalidate_direct_mem_ptr(0, regmap::addr::macro_span - 1); }
+void acim_macro::invalidate_dmi() {
+    // Every bound socket: an initiator may hold a grant through either width.
+    if (bus_in.size() > 0) bus_in->invalidate_direct_mem_ptr(0, regmap::addr::macro_span - 1);
+    if (bus_in64.size() > 0) bus_in64->invalidate_direct_mem_ptr(0, regmap::addr::macro_span - 1);
+}
+
+void acim_macro::end_of_elaboration() {
+    if (bus_in.size() == 0 && bus_in64.size() == 0) {
+        const std::string msg = std::string(name()) + ": neither bus_in (32 bits) nor bus_in64 (64 bits) is bound";
+        SC_REPORT_ERROR(msg_type, msg.c_str());
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Runs

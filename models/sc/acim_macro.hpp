@@ -41,8 +41,23 @@ class macro_tracer;  // sc/macro_tracer.hpp
 
 class acim_macro : public sc_core::sc_module {
 public:
-    // Bus slave: registers and the weight, input and output windows (acim::tlm::addr).
-    tlm_utils::simple_target_socket<acim_macro> bus_in;
+    // Bus slave: registers and the weight, input and output windows (acim::tlm::addr), at two
+    // bus widths. Bind the socket whose BUSWIDTH is the initiator's: bus_in (32) or bus_in64 (64),
+    // or bus_socket<W>() in a platform templated on its width. Both serve the same registers and
+    // memories with the same bus rules (docs/integration.md, "Bus width"); at least one must be bound.
+    template <unsigned int W>
+    using target_socket = tlm_utils::simple_target_socket_optional<acim_macro, W>;
+    target_socket<32> bus_in;
+    target_socket<64> bus_in64;
+    template <unsigned int W>
+    target_socket<W>& bus_socket() {
+        static_assert(W == 32 || W == 64, "acim_macro has target sockets of 32 and 64 bits");
+        if constexpr (W == 32) {
+            return bus_in;
+        } else {
+            return bus_in64;
+        }
+    }
     // Level interrupt: CTRL.IRQ_ENABLE and (IRQ_STATUS != 0).
     sc_core::sc_out<bool> irq_out;
 
@@ -111,6 +126,7 @@ private:
     void schedule_irq_update(const sc_core::sc_time& t);
     bool irq_level() const;
     void invalidate_dmi();
+    void end_of_elaboration() override;  // checks that a bus socket is bound
     void end_of_simulation() override;
     void close_trace_file();
     std::uint32_t instance_value(const acim::tlm::register_info& r) const;

@@ -93,9 +93,8 @@ void bus_initiator::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64
     return gp.get_response_status();
 }
 
-namespace {
-void prepare(::tlm::tlm_generic_payload& gp, ::tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
-             unsigned len) {
+void prepare_payload(::tlm::tlm_generic_payload& gp, ::tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
+                     unsigned len) {
     gp.set_command(cmd);
     gp.set_address(addr);
     gp.set_data_ptr(data);
@@ -106,12 +105,11 @@ void prepare(::tlm::tlm_generic_payload& gp, ::tlm::tlm_command cmd, std::uint64
     gp.set_dmi_allowed(false);
     gp.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
 }
-}  // namespace
 
 ::tlm::tlm_response_status bus_initiator::read32(std::uint64_t addr, std::uint32_t& value) {
     unsigned char b[4] = {0, 0, 0, 0};
     ::tlm::tlm_generic_payload gp;
-    prepare(gp, ::tlm::TLM_READ_COMMAND, addr, b, 4);
+    prepare_payload(gp, ::tlm::TLM_READ_COMMAND, addr, b, 4);
     const auto s = access(gp);
     value = static_cast<std::uint32_t>(b[0]) | static_cast<std::uint32_t>(b[1]) << 8 |
             static_cast<std::uint32_t>(b[2]) << 16 | static_cast<std::uint32_t>(b[3]) << 24;
@@ -122,7 +120,7 @@ void prepare(::tlm::tlm_generic_payload& gp, ::tlm::tlm_command cmd, std::uint64
     unsigned char b[4];
     for (unsigned k = 0; k < 4; ++k) b[k] = static_cast<unsigned char>((value >> (8 * k)) & 0xFFu);
     ::tlm::tlm_generic_payload gp;
-    prepare(gp, ::tlm::TLM_WRITE_COMMAND, addr, b, 4);
+    prepare_payload(gp, ::tlm::TLM_WRITE_COMMAND, addr, b, 4);
     return access(gp);
 }
 
@@ -141,26 +139,26 @@ void bus_initiator::wr(std::uint64_t addr, std::uint32_t value) {
 ::tlm::tlm_response_status bus_initiator::write_bytes(std::uint64_t addr, const std::vector<unsigned char>& bytes) {
     std::vector<unsigned char> copy = bytes;
     ::tlm::tlm_generic_payload gp;
-    prepare(gp, ::tlm::TLM_WRITE_COMMAND, addr, copy.data(), static_cast<unsigned>(copy.size()));
+    prepare_payload(gp, ::tlm::TLM_WRITE_COMMAND, addr, copy.data(), static_cast<unsigned>(copy.size()));
     return access(gp);
 }
 
 ::tlm::tlm_response_status bus_initiator::read_bytes(std::uint64_t addr, std::vector<unsigned char>& bytes) {
     ::tlm::tlm_generic_payload gp;
-    prepare(gp, ::tlm::TLM_READ_COMMAND, addr, bytes.data(), static_cast<unsigned>(bytes.size()));
+    prepare_payload(gp, ::tlm::TLM_READ_COMMAND, addr, bytes.data(), static_cast<unsigned>(bytes.size()));
     return access(gp);
 }
 
 unsigned bus_initiator::debug(::tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data, unsigned len) {
     ::tlm::tlm_generic_payload gp;
-    prepare(gp, cmd, addr, data, len);
+    prepare_payload(gp, cmd, addr, data, len);
     return bus_out->transport_dbg(gp);
 }
 
 bool bus_initiator::get_dmi(std::uint64_t addr, ::tlm::tlm_command cmd, ::tlm::tlm_dmi& dmi) {
     ::tlm::tlm_generic_payload gp;
     unsigned char b = 0;
-    prepare(gp, cmd, addr, &b, 1);
+    prepare_payload(gp, cmd, addr, &b, 1);
     dmi.init();
     return bus_out->get_direct_mem_ptr(gp, dmi);
 }
@@ -182,6 +180,15 @@ macro_bench::macro_bench(const sc::macro_config& cfg, const std::function<void(m
     cpu.bus_out.bind(dut.bus_in);
     dut.irq_out(irq);
     cpu.irq_in(irq);
+}
+
+sc::macro_config small_macro_config() {
+    sc::macro_config cfg;
+    cfg.rows = 64;
+    cfg.cols = 64;
+    cfg.adcs = 16;
+    cfg.input_depth = 8;
+    return cfg;
 }
 
 void run_bench(const sc::macro_config& cfg, const std::function<void(macro_bench&)>& body) {

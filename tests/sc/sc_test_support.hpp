@@ -66,6 +66,13 @@ private:
     std::function<void()> m_body;
 };
 
+// A plain payload: command, address, data and length, streaming width = length, no byte enables.
+void prepare_payload(::tlm::tlm_generic_payload& gp, ::tlm::tlm_command cmd, std::uint64_t addr, unsigned char* data,
+                     unsigned len);
+
+// A small instance for bus-level tests: 64 x 64 SRAM, 16 ADCs, 8 input vectors deep.
+sc::macro_config small_macro_config();
+
 struct macro_bench {
     sc::acim_macro dut;
     bus_initiator cpu;

@@ -10,15 +10,6 @@ using ::tlm::tlm_response_status;
 
 namespace {
 
-sc::macro_config small_instance() {
-    sc::macro_config cfg;
-    cfg.rows = 64;
-    cfg.cols = 64;
-    cfg.adcs = 16;
-    cfg.input_depth = 8;
-    return cfg;
-}
-
 struct snapshot {
     std::vector<unsigned char> regs, weights, inputs, outputs;
     bool operator==(const snapshot& o) const {
@@ -107,7 +98,7 @@ constexpr auto W = ::tlm::TLM_WRITE_COMMAND;
 }  // namespace
 
 TEST(bus_errors, address_errors) {
-    test::run_bench(small_instance(), [](test::macro_bench& b) {
+    test::run_bench(test::small_macro_config(), [](test::macro_bench& b) {
         const std::uint64_t wsize = b.dut.windows().weight, xsize = b.dut.windows().input,
                             ysize = b.dut.windows().output;
         std::vector<raw_access> a;
@@ -130,7 +121,7 @@ TEST(bus_errors, address_errors) {
 }
 
 TEST(bus_errors, command_errors) {
-    test::run_bench(small_instance(), [](test::macro_bench& b) {
+    test::run_bench(test::small_macro_config(), [](test::macro_bench& b) {
         std::vector<raw_access> a;
         for (const regmap::register_info& r : regmap::register_table())
             if (r.acc == regmap::access::ro) a.push_back({W, r.offset, 4});
@@ -142,7 +133,7 @@ TEST(bus_errors, command_errors) {
 }
 
 TEST(bus_errors, burst_errors) {
-    test::run_bench(small_instance(), [](test::macro_bench& b) {
+    test::run_bench(test::small_macro_config(), [](test::macro_bench& b) {
         std::vector<raw_access> a;
         for (auto cmd : {R, W}) {
             a.push_back({cmd, regmap::reg::wbit, 8});          // two registers in one burst
@@ -159,7 +150,7 @@ TEST(bus_errors, burst_errors) {
 }
 
 TEST(bus_errors, byte_enable_errors) {
-    test::run_bench(small_instance(), [](test::macro_bench& b) {
+    test::run_bench(test::small_macro_config(), [](test::macro_bench& b) {
         std::vector<raw_access> a;
         const std::vector<unsigned char> all(4, TLM_BYTE_ENABLED), some = {TLM_BYTE_ENABLED, 0, 0, 0};
         for (auto cmd : {R, W}) {
@@ -175,7 +166,7 @@ TEST(bus_errors, byte_enable_errors) {
 
 TEST(bus_errors, register_check_order) {
     // Address before command before burst before byte enables.
-    test::run_bench(small_instance(), [](test::macro_bench& b) {
+    test::run_bench(test::small_macro_config(), [](test::macro_bench& b) {
         const std::vector<unsigned char> be(8, TLM_BYTE_ENABLED);
         EXPECT_EQ(issue(b.cpu, {W, 0x024, 8, 0, be}), ::tlm::TLM_ADDRESS_ERROR_RESPONSE);
         EXPECT_EQ(issue(b.cpu, {W, regmap::reg::id, 8, 0, be}), ::tlm::TLM_COMMAND_ERROR_RESPONSE);
@@ -185,7 +176,7 @@ TEST(bus_errors, register_check_order) {
 }
 
 TEST(bus_errors, ignore_command_is_accepted_and_does_nothing) {
-    test::run_bench(small_instance(), [](test::macro_bench& b) {
+    test::run_bench(test::small_macro_config(), [](test::macro_bench& b) {
         fill(b);
         const snapshot before = take(b);
         EXPECT_EQ(issue(b.cpu, {::tlm::TLM_IGNORE_COMMAND, regmap::reg::ctrl, 4}), ::tlm::TLM_OK_RESPONSE);
@@ -196,7 +187,7 @@ TEST(bus_errors, ignore_command_is_accepted_and_does_nothing) {
 }
 
 TEST(buffer_windows, byte_enables_and_streaming_width) {
-    test::run_bench(small_instance(), [](test::macro_bench& b) {
+    test::run_bench(test::small_macro_config(), [](test::macro_bench& b) {
         test::bus_initiator& cpu = b.cpu;
         const std::uint64_t base = regmap::addr::input_base + 32;
         EXPECT_EQ(cpu.write_bytes(base, std::vector<unsigned char>(8, 0x11)), ::tlm::TLM_OK_RESPONSE);
