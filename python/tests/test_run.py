@@ -36,7 +36,7 @@ def test_run_keeps_the_output_directory(tmp_path):
 
 
 def test_a_bad_parameter_is_a_runtime_error_with_the_message():
-    with pytest.raises(RuntimeError, match="adc_bits = 99"):
+    with pytest.raises(RuntimeError, match="macro.adc_bits = '99'"):
         acim.run(limit=2, params={"macro.adc_bits": 99})
 
 
