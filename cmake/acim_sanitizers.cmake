@@ -4,3 +4,7 @@ if(ACIM_SANITIZE)
   add_compile_options(${_acim_san} -O1 -g)
   add_link_options(${_acim_san})
 endif()
+# libFuzzer build: coverage instrumentation everywhere; the fuzz executables link -fsanitize=fuzzer.
+if(ACIM_FUZZ)
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

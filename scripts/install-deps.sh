@@ -7,7 +7,8 @@ pkgs=(build-essential cmake ninja-build pkg-config git
       nlohmann-json3-dev libcli11-dev zlib1g-dev libssl-dev
       libonnx-dev libprotobuf-dev dataset-fashion-mnist
       python3-torch python3-onnx python3-numpy
-      pybind11-dev python3-pybind11 python3-dev python3-pytest)
+      pybind11-dev python3-pybind11 python3-dev python3-pytest
+      clang-14 libclang-rt-14-dev)   # clang + libFuzzer runtime: the fuzz targets (tests/fuzz)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

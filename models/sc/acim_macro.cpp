@@ -344,8 +344,12 @@ unsigned acim_macro::transport_dbg(::tlm::tlm_generic_payload& gp) {
     if (!gp.is_read() && !gp.is_write()) return 0;
     const unsigned len = gp.get_data_length();
     unsigned char* data = gp.get_data_ptr();
-    if (d.win == window::registers)
-        return gp.is_read() ? m_bank.debug_read(d.offset, data, len) : m_bank.debug_write(d.offset, data, len);
+    if (d.win == window::registers) {
+        if (gp.is_read()) return m_bank.debug_read(d.offset, data, len);
+        const unsigned n = m_bank.debug_write(d.offset, data, len);
+        schedule_irq_update(sc_core::sc_time_stamp());  // irq_out follows CTRL.IRQ_ENABLE (integration.md)
+        return n;
+    }
     const auto n = static_cast<unsigned>(std::min<std::uint64_t>(len, d.size - d.offset));
     unsigned char* mem = memory(d.win) + d.offset;
     if (gp.is_read()) {

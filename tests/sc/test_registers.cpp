@@ -209,3 +209,26 @@ TEST(interrupts, level_follows_enable_and_causes) {
         EXPECT_EQ(cpu.rd(regmap::reg::ctrl), 0u);
     });
 }
+
+// A debug write has no side effect on the registers, but irq_out is a function of the register
+// state: a debug write that sets or clears CTRL.IRQ_ENABLE moves the line (docs/integration.md).
+TEST(interrupts, debug_write_of_irq_enable_moves_the_line) {
+    test::run_bench(sc::macro_config{}, [](test::macro_bench& b) {
+        test::bus_initiator& cpu = b.cpu;
+        cpu.wr(regmap::reg::irq_set, regmap::irq_done);
+        wait(sc_core::SC_ZERO_TIME);
+        ASSERT_FALSE(b.irq.read());
+        unsigned char ctrl[4] = {static_cast<unsigned char>(regmap::ctrl_irq_enable), 0, 0, 0};
+        ASSERT_EQ(cpu.debug(::tlm::TLM_WRITE_COMMAND, regmap::reg::ctrl, ctrl, 4), 4u);
+        EXPECT_EQ(cpu.rd(regmap::reg::ctrl), regmap::ctrl_irq_enable);
+        wait(sc_core::SC_ZERO_TIME);
+        wait(sc_core::SC_ZERO_TIME);
+        EXPECT_TRUE(b.irq.read()) << "IRQ_ENABLE set by a debug write with IRQ_STATUS.DONE pending";
+        ctrl[0] = 0;
+        ASSERT_EQ(cpu.debug(::tlm::TLM_WRITE_COMMAND, regmap::reg::ctrl, ctrl, 4), 4u);
+        wait(sc_core::SC_ZERO_TIME);
+        wait(sc_core::SC_ZERO_TIME);
+        EXPECT_FALSE(b.irq.read()) << "IRQ_ENABLE cleared by a debug write";
+        EXPECT_EQ(cpu.rd(regmap::reg::irq_status), regmap::irq_done) << "the cause itself is untouched";
+    });
+}

@@ -1,0 +1,53 @@
+// Seed corpus of the config-JSON fuzz target: the whole default parameter tree as nested JSON
+// (every key the loader knows, from job_params itself, so the seeds follow renames), and a few
+// small files with one section each. Usage: seeds_config OUT_DIR
+#include <acim/testbench/job_config.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace {
+
+bool write(const std::string& dir, const std::string& name, const std::string& text) {
+    std::ofstream f(dir + "/" + name);
+    f << text;
+    return static_cast<bool>(f);
+}
+
+// The value as JSON: a number or boolean when the text is one, else a string.
+nlohmann::json value(const std::string& text) {
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    return j.is_discarded() || j.is_object() || j.is_array() ? nlohmann::json(text) : j;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: seeds_config OUT_DIR\n");
+        return 2;
+    }
+    const std::string d = argv[1];
+    acim::testbench::job_config cfg;
+    nlohmann::json all = nlohmann::json::object();
+    for (const acim::testbench::param& p : acim::testbench::job_params(cfg))
+        all[nlohmann::json::json_pointer("/" + [&] {
+            std::string s = p.name;
+            for (char& c : s)
+                if (c == '.') c = '/';
+            return s;
+        }())] = value(p.get());
+    bool ok = write(d, "defaults.json", all.dump(1));
+    int k = 0;
+    for (const auto& [section, tree] : all.items())
+        ok = ok && write(d, "section_" + std::to_string(k++) + ".json", nlohmann::json{{section, tree}}.dump());
+    ok = ok && write(d, "empty.json", "{}");
+    if (!ok) std::fprintf(stderr, "seeds_config: cannot write into %s\n", d.c_str());
+    return ok ? 0 : 1;
+}
+
+// libsystemc's main() calls sc_main; this program has its own main and never elaborates.
+int sc_main(int, char*[]) { return 1; }
