@@ -1,5 +1,6 @@
 #include <acim/workloads/onnx/import.hpp>
 
+#include <acim/core/checked.hpp>
 #include <acim/core/quantizer.hpp>
 
 #include <onnx/onnx_pb.h>
@@ -33,13 +34,13 @@ std::vector<T> raw_as(const onnx::TensorProto& t) {
     return v;
 }
 
+// Checked: dimensions whose product wraps around must not pass as a small, plausible count.
 std::size_t element_count(const onnx::TensorProto& t) {
-    std::size_t n = 1;
-    for (auto d : t.dims()) {
-        if (d < 0) throw model_error("tensor '" + t.name() + "'", "negative dimension");
-        n *= static_cast<std::size_t>(d);
+    try {
+        return core::checked_product(t.dims().data(), static_cast<std::size_t>(t.dims_size()), "element count");
+    } catch (const core::data_error& e) {
+        throw model_error("tensor '" + t.name() + "'", e.what());
     }
-    return n;
 }
 
 std::vector<double> values(const onnx::TensorProto& t) {
@@ -73,9 +74,16 @@ std::vector<double> values(const onnx::TensorProto& t) {
     default:
         throw model_error("tensor '" + t.name() + "'", "unsupported data type " + std::to_string(t.data_type()));
     }
-    if (v.size() != element_count(t))
+    const std::size_t count = element_count(t);
+    if (v.size() != count)
         throw model_error("tensor '" + t.name() + "'", "holds " + std::to_string(v.size()) + " values for " +
-                                                           std::to_string(element_count(t)) + " elements");
+                                                           std::to_string(count) + " elements");
+    // Every path (weights, scales, biases, BN, constants) reads through here: a NaN or an infinity
+    // must never reach a cast to an integer code.
+    for (std::size_t k = 0; k < v.size(); ++k)
+        if (!std::isfinite(v[k]))
+            throw model_error("tensor '" + t.name() + "'", "element " + std::to_string(k) + " is non-finite (" +
+                                                               std::to_string(v[k]) + ")");
     return v;
 }
 
@@ -141,6 +149,7 @@ private:
     void quant_fields(const onnx::NodeProto& n, const act_chain& a, const weight_chain& w, mac_layer& l);
     void host(const onnx::NodeProto& n);
     int meta_int(const char* key, int dflt) const;
+    void check_bit_metadata() const;
 
     const onnx::ModelProto& m_model;
     std::string m_name;
@@ -157,11 +166,27 @@ private:
 int importer::meta_int(const char* key, int dflt) const {
     const auto it = m_net.metadata.find(key);
     if (it == m_net.metadata.end()) return dflt;
+    const std::string& v = it->second;
+    const std::string what = std::string("metadata ") + key + " = '" + v + "'";
+    std::size_t used = 0;
+    int x = 0;
     try {
-        return std::stoi(it->second);
+        x = std::stoi(v, &used);
     } catch (const std::exception&) {
-        throw model_error(m_name, std::string("metadata ") + key + " = '" + it->second + "' is not an integer");
+        throw model_error(m_name, what + " is not an integer");
     }
+    if (used != v.size()) throw model_error(m_name, what + " is not an integer");
+    return x;
+}
+
+// Bit-width metadata is checked at load whether or not a layer ends up using it (Clip bounds or
+// integer types may give every layer its bits), so a typo never passes silently.
+void importer::check_bit_metadata() const {
+    const int wbit = meta_int("acim.wbit", 8), xbit = meta_int("acim.xbit", 8);
+    if (wbit < 2 || wbit > 16)
+        throw model_error(m_name, "metadata acim.wbit = '" + m_net.metadata.at("acim.wbit") + "' must lie in [2, 16]");
+    if (xbit < 1 || xbit > 16)
+        throw model_error(m_name, "metadata acim.xbit = '" + m_net.metadata.at("acim.xbit") + "' must lie in [1, 16]");
 }
 
 int importer::tensor(const std::string& name, bool create) {
@@ -574,6 +599,7 @@ network importer::run() {
     for (const auto& p : m_model.metadata_props()) m_net.metadata[p.key()] = p.value();
     const auto fmt = m_net.metadata.find("acim.format");
     m_asim = fmt != m_net.metadata.end() && fmt->second == "acim-qcdq-1";
+    check_bit_metadata();
     for (const auto& t : gr.initializer()) m_init[t.name()] = &t;
     for (const auto& n : gr.node())
         for (const auto& in : n.input()) m_consumers[in].push_back(&n);
