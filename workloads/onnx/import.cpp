@@ -2,12 +2,14 @@
 
 #include <acim/core/checked.hpp>
 #include <acim/core/quantizer.hpp>
+#include <acim/workloads/onnx/fold.hpp>
 
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -150,6 +152,12 @@ private:
     void host(const onnx::NodeProto& n);
     int meta_int(const char* key, int dflt) const;
     void check_bit_metadata() const;
+    // Constant folding (fold.hpp): a folded result becomes an initializer owned by the importer.
+    fold::const_tensor get_const(const std::string& name) const;
+    void put_const(const std::string& name, const fold::const_tensor& c);
+    void constant_node(const onnx::NodeProto& n);
+    bool try_fold(const onnx::NodeProto& n);
+    bool alias(const onnx::NodeProto& n);
 
     const onnx::ModelProto& m_model;
     std::string m_name;
@@ -161,7 +169,159 @@ private:
     std::map<std::string, act_chain> m_acts;        // by DequantizeLinear output
     bool m_asim = false;
     bool m_float = false;  // no QuantizeLinear/DequantizeLinear at all: a float model for PTQ
+    std::deque<onnx::TensorProto> m_owned;  // folded constants (stable addresses for m_init)
+    std::set<std::string> m_batch;          // folded constants holding Shape's batch placeholder
 };
+
+fold::const_tensor importer::get_const(const std::string& name) const {
+    const onnx::TensorProto& t = *m_init.at(name);
+    fold::const_tensor c;
+    c.dims.assign(t.dims().begin(), t.dims().end());
+    c.v = values(t);
+    c.type = t.data_type();
+    c.has_batch = m_batch.count(name) > 0;
+    return c;
+}
+
+void importer::put_const(const std::string& name, const fold::const_tensor& c) {
+    onnx::TensorProto& t = m_owned.emplace_back();
+    t.set_name(name);
+    for (auto d : c.dims) t.add_dims(d);
+    switch (c.type) {
+    case onnx::TensorProto::FLOAT:
+        t.set_data_type(c.type);
+        for (double v : c.v) t.add_float_data(static_cast<float>(v));
+        break;
+    case onnx::TensorProto::DOUBLE:
+        t.set_data_type(c.type);
+        for (double v : c.v) t.add_double_data(v);
+        break;
+    case onnx::TensorProto::INT8:
+    case onnx::TensorProto::UINT8:
+    case onnx::TensorProto::INT32:
+        t.set_data_type(c.type);
+        for (double v : c.v) t.add_int32_data(static_cast<std::int32_t>(v));
+        break;
+    default:  // every other integer type folds as int64
+        t.set_data_type(onnx::TensorProto::INT64);
+        for (double v : c.v) t.add_int64_data(static_cast<std::int64_t>(v));
+    }
+    m_init[name] = &t;
+    if (c.has_batch) m_batch.insert(name);
+}
+
+// A Constant node: its value attribute becomes an initializer.
+void importer::constant_node(const onnx::NodeProto& n) {
+    if (n.output_size() != 1) throw model_error(where(n), "needs exactly one output");
+    const auto& out = n.output(0);
+    if (const auto* a = attr(n, "value")) {
+        onnx::TensorProto& t = m_owned.emplace_back(a->t());
+        t.set_name(out);
+        values(t);  // checks type, size and finiteness now
+        m_init[out] = &t;
+        return;
+    }
+    fold::const_tensor c;
+    if (const auto* a = attr(n, "value_float")) {
+        c.type = onnx::TensorProto::FLOAT;
+        c.v = {static_cast<double>(a->f())};
+    } else if (const auto* af = attr(n, "value_floats")) {
+        c.type = onnx::TensorProto::FLOAT;
+        for (float f : af->floats()) c.v.push_back(static_cast<double>(f));
+        c.dims = {static_cast<std::int64_t>(c.v.size())};
+    } else if (const auto* ai = attr(n, "value_int")) {
+        c.type = onnx::TensorProto::INT64;
+        c.v = {static_cast<double>(ai->i())};
+    } else if (const auto* ais = attr(n, "value_ints")) {
+        c.type = onnx::TensorProto::INT64;
+        for (auto i : ais->ints()) c.v.push_back(static_cast<double>(i));
+        c.dims = {static_cast<std::int64_t>(c.v.size())};
+    } else {
+        throw model_error(where(n), "needs a value, value_float(s) or value_int(s) attribute (sparse and string "
+                                    "constants are not supported)");
+    }
+    for (double v : c.v)
+        if (!std::isfinite(v)) throw model_error(where(n), "holds a non-finite value");
+    put_const(out, c);
+}
+
+// Shape of a computed tensor, and the shape arithmetic on constants, evaluated at load.
+bool importer::try_fold(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    const std::string w = where(n);
+    if (op == "Shape") {
+        if (n.input_size() != 1 || n.output_size() != 1) throw model_error(w, "needs one input and one output");
+        fold::const_tensor c;
+        c.type = onnx::TensorProto::INT64;
+        std::vector<double> full;
+        bool batch = false;
+        if (m_init.count(n.input(0))) {
+            for (auto d : m_init.at(n.input(0))->dims()) full.push_back(static_cast<double>(d));
+        } else {
+            full.push_back(0.0);  // the batch placeholder (Reshape's "copy this dimension")
+            for (auto d : shape_of(n.input(0), n)) full.push_back(static_cast<double>(d));
+            batch = true;
+        }
+        const auto r = static_cast<std::int64_t>(full.size());
+        auto clampi = [&](std::int64_t x) { return std::clamp(x < 0 ? x + r : x, std::int64_t{0}, r); };
+        const std::int64_t start = clampi(attr_int(n, "start", 0)), end = clampi(attr_int(n, "end", r));
+        for (std::int64_t k = start; k < end; ++k) c.v.push_back(full[static_cast<std::size_t>(k)]);
+        c.dims = {static_cast<std::int64_t>(c.v.size())};
+        c.has_batch = batch && start == 0 && end > 0;
+        put_const(n.output(0), c);
+        return true;
+    }
+    static const std::set<std::string> foldable = {"Gather", "Concat", "Unsqueeze", "Squeeze", "Cast",
+                                                   "Identity", "Add", "Sub", "Mul", "Div"};
+    if (!foldable.count(op) || n.input_size() < 1 || n.output_size() != 1) return false;
+    for (const auto& in : n.input())
+        if (!in.empty() && !m_init.count(in)) return false;
+    const auto axes_of = [&]() {
+        if (n.input_size() > 1 && !n.input(1).empty()) {
+            std::vector<std::int64_t> a;
+            for (double v : get_const(n.input(1)).v) a.push_back(static_cast<std::int64_t>(v));
+            return a;
+        }
+        return attr_ints(n, "axes");
+    };
+    fold::const_tensor r;
+    if (op == "Gather") {
+        if (n.input_size() != 2) throw model_error(w, "needs data and indices");
+        r = fold::gather(get_const(n.input(0)), get_const(n.input(1)), attr_int(n, "axis", 0), w);
+    } else if (op == "Concat") {
+        std::vector<fold::const_tensor> in;
+        for (const auto& i : n.input()) in.push_back(get_const(i));
+        r = fold::concat(in, attr_int(n, "axis", 0), w);
+    } else if (op == "Unsqueeze") {
+        r = fold::unsqueeze(get_const(n.input(0)), axes_of(), w);
+    } else if (op == "Squeeze") {
+        r = fold::squeeze(get_const(n.input(0)), axes_of(), w);
+    } else if (op == "Cast") {
+        r = fold::cast(get_const(n.input(0)), static_cast<int>(attr_int(n, "to", onnx::TensorProto::FLOAT)), w);
+    } else if (op == "Identity") {
+        r = get_const(n.input(0));
+    } else {
+        if (n.input_size() != 2) throw model_error(w, "needs two inputs");
+        r = fold::binary(op, get_const(n.input(0)), get_const(n.input(1)), w);
+    }
+    put_const(n.output(0), r);
+    return true;
+}
+
+// Identity and inference-mode Dropout pass their input through.
+bool importer::alias(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    if (op != "Identity" && op != "Dropout") return false;
+    if (n.input_size() < 1 || n.output_size() < 1) throw model_error(where(n), "needs an input and an output");
+    if (op == "Dropout") {
+        if (n.input_size() > 2 && !n.input(2).empty() && scalar(n.input(2), n) != 0.0)
+            throw model_error(where(n), "training_mode must be false (inference)");
+        if (n.output_size() > 1 && !n.output(1).empty() && !m_consumers[n.output(1)].empty())
+            throw model_error(where(n), "its mask output is used; only the inference output is supported");
+    }
+    m_ids[n.output(0)] = tensor(n.input(0));
+    return true;
+}
 
 int importer::meta_int(const char* key, int dflt) const {
     const auto it = m_net.metadata.find(key);
@@ -345,6 +505,10 @@ void importer::quant_fields(const onnx::NodeProto& n, const act_chain& a, const 
 void importer::mac(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     if (n.input_size() < 2) throw model_error(where(n), "needs an input and a weight");
+    // Attention's QK^T and AV multiply two activations: recognised here, not yet mapped (issue 9).
+    if (!m_init.count(n.input(1)) && !m_weights.count(n.input(1)) &&
+        (m_acts.count(n.input(1)) || m_ids.count(n.input(1))))
+        throw model_error(where(n), op + " of two activations: not yet supported on the macro");
     // A float model (no quantisers anywhere) keeps float weights for post-training quantisation.
     std::string source;
     weight_chain fw;
@@ -626,18 +790,61 @@ network importer::run() {
         return n.op_type() == "QuantizeLinear" || n.op_type() == "DequantizeLinear";
     });
     std::set<const onnx::NodeProto*> done;
+    // Every blocker is collected, not only the first: a node that fails marks its outputs blocked,
+    // and a node downstream of a blocked tensor is reported only if its own op is unsupported.
+    std::vector<import_blocker> blockers;
+    std::set<std::string> blocked;
+    const auto block = [&](const onnx::NodeProto& n, const std::string& message) {
+        const std::string prefix = where(n) + ": ";
+        const std::string reason = message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size()) : message;
+        blockers.push_back({n.name().empty() ? (n.output_size() ? n.output(0) : std::string("?")) : n.name(), n.op_type(), reason});
+        for (const auto& o : n.output()) blocked.insert(o);
+    };
     for (const auto& n : gr.node()) {
-        if (n.domain() != "" && n.domain() != "ai.onnx") throw model_error(where(n), "unsupported domain " + n.domain());
-        if (n.op_type() == "QuantizeLinear") quant_chain(n, done);
+        if (n.domain() != "" && n.domain() != "ai.onnx") {
+            block(n, "unsupported domain '" + n.domain() + "'");
+            done.insert(&n);
+        } else if (n.op_type() == "Constant") {
+            try {
+                constant_node(n);
+            } catch (const model_error& e) {
+                block(n, e.what());
+            }
+            done.insert(&n);
+        }
     }
+    for (const auto& n : gr.node()) {
+        if (done.count(&n) || n.op_type() != "QuantizeLinear") continue;
+        try {
+            quant_chain(n, done);
+        } catch (const model_error& e) {
+            block(n, e.what());
+            done.insert(&n);
+        }
+    }
+    static const std::set<std::string> known = {
+        "Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Clip", "Relu", "MaxPool", "AveragePool",
+        "GlobalAveragePool", "Flatten", "Reshape", "Add", "BatchNormalization", "Shape", "Gather", "Concat",
+        "Unsqueeze", "Squeeze", "Cast", "Identity", "Dropout", "Sub", "Mul", "Div"};
     for (const auto& n : gr.node()) {
         if (done.count(&n)) continue;
         const std::string& op = n.op_type();
-        if (op == "Conv" || op == "Gemm" || op == "MatMul") mac(n);
-        else if (op == "QuantizeLinear" || op == "DequantizeLinear")
-            throw model_error(where(n), "is not part of a QuantizeLinear -> [Clip] -> DequantizeLinear chain");
-        else host(n);
+        if (std::any_of(n.input().begin(), n.input().end(), [&](const std::string& i) { return blocked.count(i) > 0; })) {
+            if (!known.count(op)) block(n, "unsupported op '" + op + "'");
+            for (const auto& o : n.output()) blocked.insert(o);
+            continue;
+        }
+        try {
+            if (alias(n) || try_fold(n)) continue;
+            if (op == "Conv" || op == "Gemm" || op == "MatMul") mac(n);
+            else if (op == "QuantizeLinear" || op == "DequantizeLinear")
+                throw model_error(where(n), "is not part of a QuantizeLinear -> [Clip] -> DequantizeLinear chain");
+            else host(n);
+        } catch (const model_error& e) {
+            block(n, e.what());
+        }
     }
+    if (!blockers.empty()) throw import_error(m_name, std::move(blockers));
     if (gr.output_size() != 1) throw model_error(m_name, "the graph must have exactly one output");
     const auto it = m_ids.find(gr.output(0).name());
     if (it == m_ids.end()) throw model_error(m_name, "graph output '" + gr.output(0).name() + "' is never computed");
@@ -647,6 +854,12 @@ network importer::run() {
 }
 
 }  // namespace
+
+std::string import_error::text(const std::vector<import_blocker>& b) {
+    std::string s = std::to_string(b.size()) + (b.size() == 1 ? " blocker" : " blockers") + ":";
+    for (const auto& x : b) s += "\n  node '" + x.node + "' (" + x.op + "): " + x.reason;
+    return s;
+}
 
 network parse_onnx(const std::string& bytes, const std::string& name) {
     onnx::ModelProto m;
