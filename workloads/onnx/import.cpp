@@ -3,6 +3,7 @@
 #include <acim/core/checked.hpp>
 #include <acim/core/quantizer.hpp>
 #include <acim/workloads/onnx/fold.hpp>
+#include <acim/workloads/onnx/layout.hpp>
 
 #include <onnx/onnx_pb.h>
 
@@ -100,6 +101,11 @@ std::int64_t attr_int(const onnx::NodeProto& n, const char* name, std::int64_t d
     return a ? a->i() : dflt;
 }
 
+float attr_float(const onnx::NodeProto& n, const char* name, float dflt) {
+    const auto* a = attr(n, name);
+    return a ? a->f() : dflt;
+}
+
 std::vector<std::int64_t> attr_ints(const onnx::NodeProto& n, const char* name) {
     const auto* a = attr(n, name);
     if (!a) return {};
@@ -158,6 +164,11 @@ private:
     void constant_node(const onnx::NodeProto& n);
     bool try_fold(const onnx::NodeProto& n);
     bool alias(const onnx::NodeProto& n);
+    bool more_host(const onnx::NodeProto& n);
+    std::int64_t opset() const;
+    std::vector<std::int64_t> const_ints(const onnx::NodeProto& n, int input, const char* attr_name);
+    std::size_t tensor_axis(const onnx::NodeProto& n, std::int64_t axis, std::size_t rank, bool batch_ok = false);
+    void push_host(graph_node g, const onnx::NodeProto& n, const std::vector<std::size_t>& os);
 
     const onnx::ModelProto& m_model;
     std::string m_name;
@@ -653,9 +664,302 @@ void importer::mac(const onnx::NodeProto& n) {
     m_net.nodes.push_back(std::move(g));
 }
 
+std::int64_t importer::opset() const {
+    for (const auto& o : m_model.opset_import())
+        if (o.domain().empty() || o.domain() == "ai.onnx") return o.version();
+    return 1;
+}
+
+// Integers from a constant input (newer opsets) or else from an attribute (older ones).
+std::vector<std::int64_t> importer::const_ints(const onnx::NodeProto& n, int input, const char* attr_name) {
+    if (n.input_size() > input && !n.input(input).empty()) {
+        if (!m_init.count(n.input(input))) throw model_error(where(n), "'" + n.input(input) + "' must be a constant");
+        std::vector<std::int64_t> r;
+        for (double v : get_const(n.input(input)).v) r.push_back(static_cast<std::int64_t>(v));
+        return r;
+    }
+    return attr_ints(n, attr_name);
+}
+
+// An ONNX axis of a [N, ...] tensor as an index into the per-sample shape (rank without N).
+std::size_t importer::tensor_axis(const onnx::NodeProto& n, std::int64_t axis, std::size_t rank, bool batch_ok) {
+    const auto full = static_cast<std::int64_t>(rank) + 1;
+    if (axis < -full || axis >= full) throw model_error(where(n), "axis " + std::to_string(axis) + " is outside the tensor");
+    if (axis < 0) axis += full;
+    if (axis == 0 && !batch_ok) throw model_error(where(n), "operating on the batch axis is not supported");
+    return static_cast<std::size_t>(axis == 0 ? 0 : axis - 1);
+}
+
+void importer::push_host(graph_node g, const onnx::NodeProto& n, const std::vector<std::size_t>& os) {
+    g.name = n.name().empty() ? n.output(0) : n.name();
+    g.output = tensor(n.output(0), true);
+    m_net.shapes[static_cast<std::size_t>(g.output)] = os;
+    m_net.nodes.push_back(std::move(g));
+}
+
+// The host ops beyond the original CNN set: element-wise functions, broadcasting arithmetic,
+// softmax and normalisation, and data movement. False if `n` is not one of them.
+bool importer::more_host(const onnx::NodeProto& n) {
+    const std::string& op = n.op_type();
+    const std::string w = where(n);
+    static const std::map<std::string, unary_fn> unaries = {
+        {"Sigmoid", unary_fn::sigmoid}, {"Tanh", unary_fn::tanh},       {"Erf", unary_fn::erf},
+        {"Gelu", unary_fn::gelu},       {"LeakyRelu", unary_fn::leaky_relu}, {"HardSigmoid", unary_fn::hard_sigmoid},
+        {"HardSwish", unary_fn::hard_swish}, {"Sqrt", unary_fn::sqrt},  {"Pow", unary_fn::pow},
+        {"Exp", unary_fn::exp},         {"Neg", unary_fn::neg}};
+    graph_node g;
+    if (const auto u = unaries.find(op); u != unaries.end()) {
+        const auto& is = shape_of(n.input(0), n);
+        g.op = host_op::unary;
+        g.fn = u->second;
+        g.inputs = {tensor(n.input(0))};
+        if (op == "Gelu") {
+            const auto* a = attr(n, "approximate");
+            if (a && a->s() == "tanh") g.fn = unary_fn::gelu_tanh;
+            else if (a && a->s() != "none") throw model_error(w, "approximate = '" + a->s() + "' is not none or tanh");
+        } else if (op == "LeakyRelu") {
+            g.alpha = attr_float(n, "alpha", 0.01f);
+        } else if (op == "HardSigmoid") {
+            g.alpha = attr_float(n, "alpha", 0.2f);
+            g.beta = attr_float(n, "beta", 0.5f);
+        } else if (op == "Pow") {
+            if (n.input_size() != 2) throw model_error(w, "needs a base and an exponent");
+            g.alpha = static_cast<float>(scalar(n.input(1), n));
+        }
+        push_host(std::move(g), n, is);
+        return true;
+    }
+    if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+        if (n.input_size() != 2) throw model_error(w, "needs two inputs");
+        const bool c0 = m_init.count(n.input(0)) > 0, c1 = m_init.count(n.input(1)) > 0;
+        g.op = host_op::binary;
+        g.bfn = op == "Add" ? binary_fn::add : op == "Sub" ? binary_fn::sub : op == "Mul" ? binary_fn::mul : binary_fn::div;
+        layout::shape os;
+        if (c0 || c1) {
+            const std::string& tn = c0 ? n.input(1) : n.input(0);
+            const auto& is = shape_of(tn, n);
+            const auto k = get_const(c0 ? n.input(0) : n.input(1));
+            // A constant of the tensor's full rank has the batch dimension first; it must be 1.
+            layout::shape ks;
+            for (auto d : k.dims) ks.push_back(static_cast<std::size_t>(d));
+            if (ks.size() == is.size() + 1) {
+                if (ks[0] != 1) throw model_error(w, "a constant operand cannot vary along the batch dimension");
+                ks.erase(ks.begin());
+            }
+            if (ks.size() > is.size()) throw model_error(w, "the constant has a higher rank than the tensor");
+            layout::index_map kmap;
+            os = layout::broadcast(is, ks, g.index, kmap, w);
+            if (os != is) throw model_error(w, "the constant would broadcast the tensor to a larger shape");
+            g.index2 = std::move(kmap);
+            for (double v : k.v) g.konst.push_back(static_cast<float>(v));
+            g.konst_left = c0;
+            g.inputs = {tensor(tn)};
+        } else {
+            const auto& a = shape_of(n.input(0), n);
+            const auto& b = shape_of(n.input(1), n);
+            if (a.size() != b.size())
+                throw model_error(w, "tensors of different rank (" + std::to_string(a.size() + 1) + " and " +
+                                         std::to_string(b.size() + 1) + ") are not supported");
+            if (op == "Add" && a == b) return false;  // the residual add
+            os = layout::broadcast(a, b, g.index, g.index2, w);
+            g.inputs = {tensor(n.input(0)), tensor(n.input(1))};
+        }
+        push_host(std::move(g), n, os);
+        return true;
+    }
+    if (op == "Softmax" || op == "ReduceMean" || op == "LayerNormalization") {
+        const auto& is = shape_of(n.input(0), n);
+        g.inputs = {tensor(n.input(0))};
+        std::size_t from = 0;  // first per-sample axis of the trailing block
+        layout::shape os = is;
+        if (op == "Softmax") {
+            g.op = host_op::softmax;
+            const std::int64_t dflt = opset() >= 13 ? -1 : 1;
+            from = tensor_axis(n, attr_int(n, "axis", dflt), is.size());
+            if (opset() >= 13 && from + 1 != is.size())
+                throw model_error(w, "softmax over an axis other than the last is not supported");
+        } else if (op == "ReduceMean") {
+            g.op = host_op::reduce_mean;
+            std::vector<std::int64_t> axes = const_ints(n, 1, "axes");
+            if (axes.empty()) throw model_error(w, "a reduction over all axes (batch included) is not supported");
+            std::vector<std::size_t> ax;
+            for (auto a : axes) ax.push_back(tensor_axis(n, a, is.size()));
+            std::sort(ax.begin(), ax.end());
+            from = ax[0];
+            for (std::size_t k = 0; k < ax.size(); ++k)
+                if (ax[k] != from + k || ax.back() + 1 != is.size())
+                    throw model_error(w, "only a reduction over the trailing axes is supported");
+            for (std::size_t k = from; k < is.size(); ++k) os[k] = 1;
+            if (attr_int(n, "keepdims", 1) == 0) os.resize(from);
+        } else {
+            g.op = host_op::layernorm;
+            from = tensor_axis(n, attr_int(n, "axis", -1), is.size());
+            g.alpha = attr_float(n, "epsilon", 1e-5f);
+        }
+        g.inner = 1;
+        for (std::size_t k = from; k < is.size(); ++k) g.inner *= is[k];
+        if (op == "LayerNormalization") {
+            const auto param = [&](int k, float dflt) {
+                std::vector<float> v(g.inner, dflt);
+                if (n.input_size() > k && !n.input(k).empty()) {
+                    if (!m_init.count(n.input(k))) throw model_error(w, "'" + n.input(k) + "' must be a constant");
+                    const auto c = get_const(n.input(k));
+                    if (c.size() != g.inner && c.size() != 1)
+                        throw model_error(w, "'" + n.input(k) + "' has " + std::to_string(c.size()) + " values for " +
+                                                 std::to_string(g.inner) + " normalised elements");
+                    for (std::size_t i = 0; i < g.inner; ++i) v[i] = static_cast<float>(c.v[c.size() == 1 ? 0 : i]);
+                }
+                return v;
+            };
+            g.scale = param(1, 1.0f);
+            g.shift = param(2, 0.0f);
+        }
+        push_host(std::move(g), n, os);
+        return true;
+    }
+    if (op == "Transpose" || op == "Slice" || op == "Gather" || op == "Concat") {
+        g.op = host_op::gather;
+        layout::shape os;
+        const auto& is = shape_of(n.input(0), n);
+        g.inputs = {tensor(n.input(0))};
+        if (op == "Transpose") {
+            auto perm = attr_ints(n, "perm");
+            if (perm.empty())
+                for (std::size_t k = is.size() + 1; k-- > 0;) perm.push_back(static_cast<std::int64_t>(k));
+            if (perm.size() != is.size() + 1 || perm[0] != 0)
+                throw model_error(w, "a transpose must keep the batch axis first");
+            std::vector<std::size_t> p;
+            for (std::size_t k = 1; k < perm.size(); ++k) {
+                if (perm[k] < 1) throw model_error(w, "perm is not a permutation");
+                p.push_back(static_cast<std::size_t>(perm[k] - 1));
+            }
+            os = layout::transpose(is, p, g.index, w);
+        } else if (op == "Slice") {
+            const auto starts = const_ints(n, 1, "starts"), ends = const_ints(n, 2, "ends");
+            auto axes = const_ints(n, 3, "axes");
+            auto steps = const_ints(n, 4, "steps");
+            if (starts.size() != ends.size()) throw model_error(w, "starts and ends differ in length");
+            if (axes.empty())
+                for (std::size_t k = 0; k < starts.size(); ++k) axes.push_back(static_cast<std::int64_t>(k));
+            if (steps.empty()) steps.assign(starts.size(), 1);
+            if (axes.size() != starts.size() || steps.size() != starts.size())
+                throw model_error(w, "starts, ends, axes and steps differ in length");
+            std::vector<layout::slice_axis> sl;
+            for (std::size_t k = 0; k < starts.size(); ++k) {
+                const std::size_t ax = tensor_axis(n, axes[k], is.size(), true);
+                const bool batch = (axes[k] == 0 || axes[k] == -static_cast<std::int64_t>(is.size()) - 1);
+                if (batch) {
+                    if (starts[k] != 0 || steps[k] != 1 || ends[k] < (std::int64_t{1} << 30))
+                        throw model_error(w, "slicing the batch axis is not supported");
+                    continue;
+                }
+                const auto d = static_cast<std::int64_t>(is[ax]);
+                if (steps[k] == 0) throw model_error(w, "step 0");
+                auto clampi = [&](std::int64_t x, std::int64_t lo, std::int64_t hi) {
+                    if (x < 0) x += d;
+                    return std::clamp(x, lo, hi);
+                };
+                const std::int64_t st = steps[k] > 0 ? clampi(starts[k], 0, d) : clampi(starts[k], -1, d - 1);
+                const std::int64_t en = steps[k] > 0 ? clampi(ends[k], 0, d) : clampi(ends[k], -1, d - 1);
+                sl.push_back({ax, st, en, steps[k]});
+            }
+            os = layout::slice(is, sl, g.index, w);
+        } else if (op == "Gather") {
+            if (n.input_size() != 2 || !m_init.count(n.input(1))) throw model_error(w, "indices must be a constant");
+            const std::size_t ax = tensor_axis(n, attr_int(n, "axis", 0), is.size());
+            const auto c = get_const(n.input(1));
+            std::vector<std::size_t> idx;
+            for (double v : c.v) {
+                auto i = static_cast<std::int64_t>(v);
+                if (i < 0) i += static_cast<std::int64_t>(is[ax]);
+                if (i < 0) throw model_error(w, "index " + std::to_string(static_cast<std::int64_t>(v)) + " is out of range");
+                idx.push_back(static_cast<std::size_t>(i));
+            }
+            layout::shape ishp;
+            for (auto d : c.dims) ishp.push_back(static_cast<std::size_t>(d));
+            os = layout::gather(is, ax, idx, ishp, g.index, w);
+        } else {
+            std::vector<layout::shape> shapes;
+            g.inputs.clear();
+            for (const auto& in : n.input()) {
+                if (m_init.count(in)) throw model_error(w, "a constant input '" + in + "' in a Concat of tensors is not supported");
+                shapes.push_back(shape_of(in, n));
+                g.inputs.push_back(tensor(in));
+            }
+            os = layout::concat(shapes, tensor_axis(n, attr_int(n, "axis", 0), is.size()), g.index, w);
+        }
+        push_host(std::move(g), n, os);
+        return true;
+    }
+    if (op == "Squeeze" || op == "Unsqueeze" || (op == "Reshape" && !(n.input_size() > 1 && m_init.count(n.input(1)) &&
+                                                                     m_init.at(n.input(1))->dims_size() == 1 &&
+                                                                     m_init.at(n.input(1))->dims(0) == 2))) {
+        // Pure shape changes of a tensor: the data stay as they are.
+        const auto& is = shape_of(n.input(0), n);
+        const std::size_t total = std::accumulate(is.begin(), is.end(), std::size_t{1}, std::multiplies<>());
+        layout::shape os;
+        if (op == "Reshape") {
+            if (n.input_size() < 2 || !m_init.count(n.input(1))) throw model_error(w, "target shape must be a constant");
+            if (attr_int(n, "allowzero", 0) != 0) throw model_error(w, "allowzero = 1 is not supported");
+            const auto t = get_const(n.input(1)).v;
+            if (t.empty() || !(t[0] == 0.0 || t[0] == -1.0 || t[0] == 1.0))
+                throw model_error(w, "the first target dimension must be the batch (0, -1 or 1)");
+            std::size_t known = 1;
+            int infer = -1;
+            for (std::size_t k = 1; k < t.size(); ++k) {
+                const auto v = static_cast<std::int64_t>(t[k]);
+                std::size_t d = 0;
+                if (v == -1) {
+                    if (infer >= 0 || t[0] == -1.0) throw model_error(w, "more than one -1 in the target shape");
+                    infer = static_cast<int>(k - 1);
+                } else if (v == 0) {
+                    if (k - 1 >= is.size()) throw model_error(w, "0 copies a dimension the input does not have");
+                    d = is[k - 1];
+                } else if (v < 0) {
+                    throw model_error(w, "negative target dimension " + std::to_string(v));
+                } else {
+                    d = static_cast<std::size_t>(v);
+                }
+                os.push_back(d);
+                if (v != -1) known = core::checked_mul(known, std::max<std::size_t>(d, 1), "reshape");
+            }
+            if (infer >= 0) {
+                if (known == 0 || total % known != 0) throw model_error(w, "the target shape does not divide the input");
+                os[static_cast<std::size_t>(infer)] = total / known;
+            }
+        } else {
+            const auto axes = const_ints(n, 1, "axes");
+            if (op == "Squeeze") {
+                std::vector<std::size_t> ax;
+                for (auto a : axes) ax.push_back(tensor_axis(n, a, is.size()));
+                for (std::size_t k = 0; k < is.size(); ++k) {
+                    const bool listed = std::find(ax.begin(), ax.end(), k) != ax.end();
+                    if (listed && is[k] != 1) throw model_error(w, "cannot squeeze a dimension of size " + std::to_string(is[k]));
+                    if (!(listed || (axes.empty() && is[k] == 1))) os.push_back(is[k]);
+                }
+            } else {
+                const std::size_t rank = is.size() + axes.size();
+                std::vector<std::size_t> ax;
+                for (auto a : axes) ax.push_back(tensor_axis(n, a, rank));
+                std::sort(ax.begin(), ax.end());
+                os = is;
+                for (std::size_t a : ax) os.insert(os.begin() + static_cast<std::ptrdiff_t>(a), 1);
+            }
+        }
+        if (std::accumulate(os.begin(), os.end(), std::size_t{1}, std::multiplies<>()) != total)
+            throw model_error(w, "the new shape holds a different number of elements");
+        g.op = host_op::flatten;
+        g.inputs = {tensor(n.input(0))};
+        push_host(std::move(g), n, os);
+        return true;
+    }
+    return false;
+}
+
 void importer::host(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
     if (n.input_size() < 1 || n.output_size() < 1) throw model_error(where(n), "needs an input and an output");
+    if (more_host(n)) return;
     graph_node g;
     g.name = n.name().empty() ? n.output(0) : n.name();
     const auto& is = shape_of(n.input(0), n);
@@ -825,7 +1129,9 @@ network importer::run() {
     static const std::set<std::string> known = {
         "Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Clip", "Relu", "MaxPool", "AveragePool",
         "GlobalAveragePool", "Flatten", "Reshape", "Add", "BatchNormalization", "Shape", "Gather", "Concat",
-        "Unsqueeze", "Squeeze", "Cast", "Identity", "Dropout", "Sub", "Mul", "Div"};
+        "Unsqueeze", "Squeeze", "Cast", "Identity", "Dropout", "Sub", "Mul", "Div", "Sigmoid", "Tanh", "Erf",
+        "Gelu", "LeakyRelu", "HardSigmoid", "HardSwish", "Sqrt", "Pow", "Exp", "Neg", "Softmax", "ReduceMean",
+        "LayerNormalization", "Transpose", "Slice"};
     for (const auto& n : gr.node()) {
         if (done.count(&n)) continue;
         const std::string& op = n.op_type();
