@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace acim::workloads::fold {
 
@@ -34,6 +35,12 @@ bool is_integer(int t) {
 
 }  // namespace
 
+std::int64_t to_i64(double v) {
+    if (!(v < 9.2233720368547758e18)) return std::numeric_limits<std::int64_t>::max();
+    if (!(v > -9.2233720368547758e18)) return std::numeric_limits<std::int64_t>::min();
+    return static_cast<std::int64_t>(v);
+}
+
 const_tensor gather(const const_tensor& data, const const_tensor& idx, std::int64_t axis, const std::string& where) {
     if (data.dims.empty()) throw model_error(where, "cannot gather from a scalar");
     const auto ax = static_cast<std::size_t>(norm_axis(axis, data.dims.size(), where));
@@ -48,7 +55,7 @@ const_tensor gather(const const_tensor& data, const const_tensor& idx, std::int6
     r.dims.insert(r.dims.end(), data.dims.begin() + static_cast<std::ptrdiff_t>(ax) + 1, data.dims.end());
     for (std::size_t o = 0; o < outer; ++o)
         for (double iv : idx.v) {
-            auto i = static_cast<std::int64_t>(iv);
+            auto i = to_i64(iv);
             if (i < -n || i >= n) throw model_error(where, "index " + std::to_string(i) + " is outside [0, " + std::to_string(n) + ")");
             if (i < 0) i += n;
             const std::size_t base = (o * static_cast<std::size_t>(n) + static_cast<std::size_t>(i)) * inner;

@@ -25,6 +25,9 @@ struct const_tensor {
     std::size_t size() const { return v.size(); }
 };
 
+// A folded value as int64, saturating: INT64_MAX (Slice's "to the end") survives the double.
+std::int64_t to_i64(double v);
+
 // `where` names the node for errors (model_error).
 const_tensor gather(const const_tensor& data, const const_tensor& idx, std::int64_t axis, const std::string& where);
 const_tensor concat(const std::vector<const_tensor>& in, std::int64_t axis, const std::string& where);

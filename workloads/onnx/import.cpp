@@ -168,7 +168,7 @@ private:
     std::int64_t opset() const;
     std::vector<std::int64_t> const_ints(const onnx::NodeProto& n, int input, const char* attr_name);
     std::size_t tensor_axis(const onnx::NodeProto& n, std::int64_t axis, std::size_t rank, bool batch_ok = false);
-    void push_host(graph_node g, const onnx::NodeProto& n, const std::vector<std::size_t>& os);
+    void push_host(graph_node g, const onnx::NodeProto& n, std::vector<std::size_t> os);
 
     const onnx::ModelProto& m_model;
     std::string m_name;
@@ -215,7 +215,7 @@ void importer::put_const(const std::string& name, const fold::const_tensor& c) {
         break;
     default:  // every other integer type folds as int64
         t.set_data_type(onnx::TensorProto::INT64);
-        for (double v : c.v) t.add_int64_data(static_cast<std::int64_t>(v));
+        for (double v : c.v) t.add_int64_data(fold::to_i64(v));
     }
     m_init[name] = &t;
     if (c.has_batch) m_batch.insert(name);
@@ -290,7 +290,7 @@ bool importer::try_fold(const onnx::NodeProto& n) {
     const auto axes_of = [&]() {
         if (n.input_size() > 1 && !n.input(1).empty()) {
             std::vector<std::int64_t> a;
-            for (double v : get_const(n.input(1)).v) a.push_back(static_cast<std::int64_t>(v));
+            for (double v : get_const(n.input(1)).v) a.push_back(fold::to_i64(v));
             return a;
         }
         return attr_ints(n, "axes");
@@ -675,7 +675,7 @@ std::vector<std::int64_t> importer::const_ints(const onnx::NodeProto& n, int inp
     if (n.input_size() > input && !n.input(input).empty()) {
         if (!m_init.count(n.input(input))) throw model_error(where(n), "'" + n.input(input) + "' must be a constant");
         std::vector<std::int64_t> r;
-        for (double v : get_const(n.input(input)).v) r.push_back(static_cast<std::int64_t>(v));
+        for (double v : get_const(n.input(input)).v) r.push_back(fold::to_i64(v));
         return r;
     }
     return attr_ints(n, attr_name);
@@ -690,10 +690,11 @@ std::size_t importer::tensor_axis(const onnx::NodeProto& n, std::int64_t axis, s
     return static_cast<std::size_t>(axis == 0 ? 0 : axis - 1);
 }
 
-void importer::push_host(graph_node g, const onnx::NodeProto& n, const std::vector<std::size_t>& os) {
+// `os` by value: it may be a reference into m_net.shapes, which tensor() grows.
+void importer::push_host(graph_node g, const onnx::NodeProto& n, std::vector<std::size_t> os) {
     g.name = n.name().empty() ? n.output(0) : n.name();
     g.output = tensor(n.output(0), true);
-    m_net.shapes[static_cast<std::size_t>(g.output)] = os;
+    m_net.shapes[static_cast<std::size_t>(g.output)] = std::move(os);
     m_net.nodes.push_back(std::move(g));
 }
 
@@ -870,9 +871,9 @@ bool importer::more_host(const onnx::NodeProto& n) {
             const auto c = get_const(n.input(1));
             std::vector<std::size_t> idx;
             for (double v : c.v) {
-                auto i = static_cast<std::int64_t>(v);
+                auto i = fold::to_i64(v);
                 if (i < 0) i += static_cast<std::int64_t>(is[ax]);
-                if (i < 0) throw model_error(w, "index " + std::to_string(static_cast<std::int64_t>(v)) + " is out of range");
+                if (i < 0) throw model_error(w, "index " + std::to_string(fold::to_i64(v)) + " is out of range");
                 idx.push_back(static_cast<std::size_t>(i));
             }
             layout::shape ishp;
@@ -907,7 +908,7 @@ bool importer::more_host(const onnx::NodeProto& n) {
             std::size_t known = 1;
             int infer = -1;
             for (std::size_t k = 1; k < t.size(); ++k) {
-                const auto v = static_cast<std::int64_t>(t[k]);
+                const auto v = fold::to_i64(t[k]);
                 std::size_t d = 0;
                 if (v == -1) {
                     if (infer >= 0 || t[0] == -1.0) throw model_error(w, "more than one -1 in the target shape");
@@ -1084,7 +1085,7 @@ network importer::run() {
                 throw model_error(m_name, "input dimension " + std::to_string(k) + " must be a positive constant");
             s.push_back(static_cast<std::size_t>(d.dim_value()));
         }
-        if (s.size() != 1 && s.size() != 3) throw model_error(m_name, "the input must be [N, C, H, W] or [N, features]");
+        if (s.empty()) throw model_error(m_name, "the input must have a dimension besides the batch [N, ...]");
         m_net.input = tensor(in.name(), true);
         m_net.shapes[static_cast<std::size_t>(m_net.input)] = s;
     }
