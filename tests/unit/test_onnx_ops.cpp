@@ -27,19 +27,22 @@ std::vector<float> read_floats(const std::string& path) {
     return v;
 }
 
-// Loads <name>.onnx and compares the float forward pass with torch's output.
-void check_against_torch(const std::string& name, double tol = 2e-5) {
-    const network net = load_onnx(dir + "/" + name + ".onnx");
+// Loads <name>.onnx and compares the forward pass (float for a float model, else the ideal
+// integer model) with the reference output.
+network check_against_torch(const std::string& name, double tol = 2e-5) {
+    network net = load_onnx(dir + "/" + name + ".onnx");
     std::ifstream sf(dir + "/" + name + ".shape");
     std::size_t batch = 0;
     sf >> batch;
     const auto x = read_floats(dir + "/" + name + ".in.bin");
     const auto ref = read_floats(dir + "/" + name + ".out.bin");
-    ASSERT_EQ(x.size(), batch * net.input_size()) << name;
-    const auto y = forward_float(net, x.data(), batch);
-    ASSERT_EQ(y.size(), ref.size()) << name;
-    for (std::size_t k = 0; k < y.size(); ++k)
-        ASSERT_NEAR(y[k], ref[k], tol * (1.0 + std::fabs(static_cast<double>(ref[k])))) << name << " element " << k;
+    EXPECT_EQ(x.size(), batch * net.input_size()) << name;
+    ideal_backend ideal;
+    const auto y = net.needs_ptq() ? forward_float(net, x.data(), batch) : forward(net, x.data(), batch, ideal);
+    EXPECT_EQ(y.size(), ref.size()) << name;
+    for (std::size_t k = 0; k < y.size() && k < ref.size(); ++k)
+        EXPECT_NEAR(y[k], ref[k], tol * (1.0 + std::fabs(static_cast<double>(ref[k])))) << name << " element " << k;
+    return net;
 }
 
 std::string load_error(const std::string& path) {
@@ -58,6 +61,45 @@ TEST(OnnxOps, ElementWiseActivationsArithmeticSoftmax) { check_against_torch("ac
 TEST(OnnxOps, LayerNormalizationOp) { check_against_torch("norms_op17"); }
 TEST(OnnxOps, LayerNormalizationDecomposed) { check_against_torch("norms_decomposed"); }
 TEST(OnnxOps, TransposeSliceGatherConcatReduceMean) { check_against_torch("data_movement"); }
+
+// onnxruntime QDQ: uint8 activations with a zero point keep unsigned codes and the digital z_x * sum(w)
+// correction; int8 weights per channel on the [in, out] weight's output axis 1.
+TEST(OnnxOps, QdqUint8ActivationsInt8PerChannelWeights) {
+    const network net = check_against_torch("qdq_gemm_u8");
+    ASSERT_EQ(net.layers.size(), 1u);
+    EXPECT_FALSE(net.layers[0].signed_act);
+    EXPECT_EQ(net.layers[0].x_zero_point, 100);
+    EXPECT_EQ(net.layers[0].xbit, 8);
+    EXPECT_EQ(net.layers[0].wbit, 8);
+}
+
+// int8 activations with a zero point drive x_q - z_x as signed codes (here [-123, 132]: 9 bits);
+// uint8 weights with z_w = 128 fold into signed codes [-128, 127].
+TEST(OnnxOps, QdqInt8ActivationsWithZeroPointUint8Weights) {
+    const network net = check_against_torch("qdq_gemm_s8");
+    EXPECT_TRUE(net.layers[0].signed_act);
+    EXPECT_EQ(net.layers[0].x_zero_point, 0);
+    EXPECT_EQ(net.layers[0].x_qmin, -123);
+    EXPECT_EQ(net.layers[0].x_qmax, 132);
+    EXPECT_EQ(net.layers[0].xbit, 9);
+    EXPECT_EQ(net.layers[0].wbit, 8);
+}
+
+// A padded Conv with z_x != 0: zero padding must stay a real zero, so the codes are x_q - z_x.
+TEST(OnnxOps, QdqPaddedConvWithActivationZeroPoint) {
+    const network net = check_against_torch("qdq_conv_u8");
+    EXPECT_TRUE(net.layers[0].signed_act);
+    EXPECT_EQ(net.layers[0].x_qmin, -37);
+    EXPECT_EQ(net.layers[0].x_qmax, 218);
+    EXPECT_EQ(net.layers[0].xbit, 9);
+}
+
+// torch fake-quant export: Constant -> Cast scales and zero points, Clip(q, '', max).
+TEST(OnnxOps, TorchFakeQuantWithConstantScales) {
+    const network net = check_against_torch("fakequant");
+    EXPECT_EQ(net.layers[0].xbit, 7);  // Clip max 127 on uint8
+    EXPECT_EQ(net.layers[0].wbit, 8);
+}
 
 TEST(OnnxOps, MatMulOfTwoActivationsIsAClearBlocker) {
     const std::string e = load_error(dir + "/attention_scores.onnx");

@@ -131,7 +131,8 @@ int bits_for(std::int64_t max_code) {
 struct weight_chain {
     std::vector<std::int32_t> codes;
     std::vector<std::int64_t> dims;
-    std::vector<double> steps;  // one, or one per output channel (axis 0)
+    std::vector<double> steps;  // one, or one per channel along `axis`
+    int axis = 0;               // the per-channel axis of `dims` (must be the output axis)
     int wbit = 8;
 };
 
@@ -153,6 +154,7 @@ private:
     const std::vector<std::size_t>& shape_of(const std::string& name, const onnx::NodeProto& n);
     double scalar(const std::string& name, const onnx::NodeProto& n);
     void quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodeProto*>& done);
+    void weight_dq(const onnx::NodeProto& dq);
     void mac(const onnx::NodeProto& n);
     void quant_fields(const onnx::NodeProto& n, const act_chain& a, const weight_chain& w, mac_layer& l);
     void host(const onnx::NodeProto& n);
@@ -427,9 +429,9 @@ void importer::quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodePr
     }
     std::int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
     if (clip) {
-        if (clip->input_size() < 3) throw model_error(where(*clip), "needs constant min and max");
-        lo = static_cast<std::int32_t>(scalar(clip->input(1), *clip));
-        hi = static_cast<std::int32_t>(scalar(clip->input(2), *clip));
+        // An empty min or max keeps the integer type's bound (torch writes Clip(q, '', max)).
+        if (clip->input_size() > 1 && !clip->input(1).empty()) lo = static_cast<std::int32_t>(scalar(clip->input(1), *clip));
+        if (clip->input_size() > 2 && !clip->input(2).empty()) hi = static_cast<std::int32_t>(scalar(clip->input(2), *clip));
         if (lo > hi) throw model_error(where(*clip), "min > max");
     }
     for (double s : steps)
@@ -451,6 +453,7 @@ void importer::quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodePr
             throw model_error(where(q), "per-channel weight scales must use axis 0");
         }
         w.steps = steps;
+        w.axis = 0;
         if (clip) {
             const std::int64_t qw = hi;
             if (!(lo == -hi || lo == -hi - 1) || ((qw + 1) & qw) != 0 || qw < 1)
@@ -483,7 +486,6 @@ void importer::quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodePr
         a.qmax = hi;
         a.is_signed = is_signed;
         if (is_signed) {
-            if (zp != 0) throw model_error(where(q), "signed activations need zero point 0");
             a.bits = std::max(bits_for(std::max<std::int64_t>(hi, -static_cast<std::int64_t>(lo) - 1)) + 1, 2);
         } else {
             if (lo < 0) throw model_error(where(q), "unsigned activation bounds must be >= 0");
@@ -491,6 +493,62 @@ void importer::quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodePr
         }
         m_acts[out] = a;
     }
+}
+
+// onnxruntime's QDQ weights: an int8/uint8 initializer feeding DequantizeLinear directly. The zero
+// point folds exactly into the codes (DQ(w) = (w_q - z_w) * s_w), per tensor or per channel.
+void importer::weight_dq(const onnx::NodeProto& dq) {
+    if (dq.input_size() < 2) throw model_error(where(dq), "needs a scale");
+    const onnx::TensorProto& wt = *m_init.at(dq.input(0));
+    const int type = wt.data_type();
+    if (type != onnx::TensorProto::INT8 && type != onnx::TensorProto::UINT8 && type != onnx::TensorProto::INT32)
+        throw model_error(where(dq), "weight '" + dq.input(0) + "' must be int8, uint8 or int32");
+    weight_chain w;
+    w.dims.assign(wt.dims().begin(), wt.dims().end());
+    if (w.dims.empty()) throw model_error(where(dq), "weights must be a tensor");
+    if (!m_init.count(dq.input(1))) throw model_error(where(dq), "scale must be a constant");
+    w.steps = values(*m_init.at(dq.input(1)));
+    for (double st : w.steps)
+        if (!(st > 0.0)) throw model_error(where(dq), "scale must be > 0");
+    std::vector<double> zp(1, 0.0);
+    if (dq.input_size() > 2 && !dq.input(2).empty()) {
+        if (!m_init.count(dq.input(2))) throw model_error(where(dq), "zero point must be a constant");
+        zp = values(*m_init.at(dq.input(2)));
+    }
+    const auto rank = static_cast<std::int64_t>(w.dims.size());
+    std::int64_t axis = attr_int(dq, "axis", 1);
+    if (axis < 0) axis += rank;
+    if (w.steps.size() > 1 || zp.size() > 1) {
+        if (axis < 0 || axis >= rank) throw model_error(where(dq), "axis " + std::to_string(axis) + " is outside the weight");
+        const auto ch = static_cast<std::size_t>(w.dims[static_cast<std::size_t>(axis)]);
+        if ((w.steps.size() != 1 && w.steps.size() != ch) || (zp.size() != 1 && zp.size() != ch))
+            throw model_error(where(dq), "per-channel scale and zero point need " + std::to_string(ch) + " values along axis " +
+                                             std::to_string(axis));
+        w.axis = static_cast<int>(axis);
+    }
+    std::size_t inner = 1;
+    for (std::size_t k = static_cast<std::size_t>(w.axis) + 1; k < w.dims.size(); ++k) inner *= static_cast<std::size_t>(w.dims[k]);
+    const auto chans = static_cast<std::size_t>(w.dims[static_cast<std::size_t>(w.axis)]);
+    const auto q = values(wt);
+    w.codes.resize(q.size());
+    std::int64_t lo = 0, hi = 0;
+    for (std::size_t k = 0; k < q.size(); ++k) {
+        const std::size_t c = (k / inner) % chans;
+        const auto code = static_cast<std::int64_t>(q[k]) - static_cast<std::int64_t>(zp[zp.size() == 1 ? 0 : c]);
+        w.codes[k] = static_cast<std::int32_t>(code);
+        lo = std::min(lo, code);
+        hi = std::max(hi, code);
+    }
+    // Bits: the type's (int8: 8; uint8 with z_w: enough for w_q - z_w), unless metadata narrows them.
+    int bits = type == onnx::TensorProto::INT8 ? 8 : 2;
+    while (lo < -(std::int64_t{1} << (bits - 1)) || hi > (std::int64_t{1} << (bits - 1)) - 1) ++bits;
+    w.wbit = m_net.metadata.count("acim.wbit") ? meta_int("acim.wbit", 8) : std::max(bits, type == onnx::TensorProto::UINT8 ? 8 : bits);
+    const std::int64_t wmin = -(std::int64_t{1} << (w.wbit - 1)), wmax = (std::int64_t{1} << (w.wbit - 1)) - 1;
+    if (lo < wmin || hi > wmax)
+        throw model_error(where(dq), "weight codes [" + std::to_string(lo) + ", " + std::to_string(hi) + "] do not fit " +
+                                         std::to_string(w.wbit) + " signed bits");
+    if (w.wbit > 16) throw model_error(where(dq), "weight codes need " + std::to_string(w.wbit) + " bits, more than 16");
+    m_weights[dq.output(0)] = std::move(w);
 }
 
 // The activation and weight quantisation of a QCDQ layer.
@@ -571,11 +629,29 @@ void importer::mac(const onnx::NodeProto& n) {
         l.x_qmin = a.qmin;
         l.x_qmax = a.qmax;
     }
+    const auto pads = attr_ints(n, "pads");
+    const bool padded = op == "Conv" && std::any_of(pads.begin(), pads.end(), [](std::int64_t p) { return p != 0; });
+    if (ap && ap->zp != 0 && (ap->is_signed || padded)) {
+        // The macro has no zero point. Unsigned codes with a zero point keep their codes and subtract
+        // z_x * sum(w) digitally after the MAC (exact); but zero padding would then pad with code 0
+        // instead of z_x, and int8 codes have no unsigned form. So these drive x_q - z_x instead,
+        // as signed (two's complement) codes: the same integers, exact, padding included, at the
+        // cost of the sign cycle and possibly one more bit.
+        l.x_qmin = ap->qmin - ap->zp;
+        l.x_qmax = ap->qmax - ap->zp;
+        l.x_zero_point = 0;
+        l.signed_act = true;
+        l.xbit = std::max(bits_for(std::max<std::int64_t>(l.x_qmax, -static_cast<std::int64_t>(l.x_qmin) - 1)) + 1, 2);
+        if (l.xbit > 16) throw model_error(where(n), "the activation codes x_q - z_x need more than 16 bits");
+    }
     const std::vector<std::int32_t>& codes = w.codes;
     std::vector<std::size_t> oshape;
     if (op == "Conv") {
         if (ishape.size() != 3) throw model_error(where(n), "expects a [N, C, H, W] input");
         if (w.dims.size() != 4 || w.dims[2] != w.dims[3]) throw model_error(where(n), "expects square OIHW weights");
+        if (w.steps.size() != 1 && w.axis != 0)
+            throw model_error(where(n), "per-channel weight scales along axis " + std::to_string(w.axis) +
+                                            " (not the output axis 0) cannot be factored out of the macro's sum");
         if (attr_int(n, "group", 1) != 1) throw model_error(where(n), "group != 1 is not supported");
         if (uniform(n, "dilations", 1) != 1) throw model_error(where(n), "dilation != 1 is not supported");
         if (const auto* pad_attr = attr(n, "auto_pad"); pad_attr && pad_attr->s() != "NOTSET")
@@ -617,7 +693,10 @@ void importer::mac(const onnx::NodeProto& n) {
         if (l.rows != ishape[0])
             throw model_error(where(n), "weight expects " + std::to_string(l.rows) + " features, input has " +
                                             std::to_string(ishape[0]));
-        if (trans && w.steps.size() != 1) throw model_error(where(n), "per-channel scales need [out][in] weights");
+        if (w.steps.size() != 1 && w.axis != (trans ? 1 : 0))
+            throw model_error(where(n), "per-channel weight scales along axis " + std::to_string(w.axis) +
+                                            " (the input axis) cannot be factored out of the macro's sum; they must "
+                                            "lie along the output axis " + std::to_string(trans ? 1 : 0));
         const auto at = [&](std::size_t o, std::size_t r) { return trans ? r * d1 + o : o * d1 + r; };
         if (m_float) {
             l.w_float.resize(l.outputs * l.rows);
@@ -1116,6 +1195,17 @@ network importer::run() {
                 block(n, e.what());
             }
             done.insert(&n);
+        } else if (n.input_size() > 0 && n.op_type() != "Shape" &&
+                   std::all_of(n.input().begin(), n.input().end(),
+                               [&](const std::string& i) { return i.empty() || m_init.count(i) > 0; })) {
+            // Constant subgraphs (e.g. Constant -> Cast scales of a fake-quant export) fold before
+            // the quantiser chains are read.
+            try {
+                if (try_fold(n)) done.insert(&n);
+            } catch (const model_error& e) {
+                block(n, e.what());
+                done.insert(&n);
+            }
         }
     }
     for (const auto& n : gr.node()) {
@@ -1126,6 +1216,16 @@ network importer::run() {
             block(n, e.what());
             done.insert(&n);
         }
+    }
+    for (const auto& n : gr.node()) {
+        if (done.count(&n) || n.op_type() != "DequantizeLinear" || n.input_size() < 1 || !m_init.count(n.input(0)))
+            continue;
+        try {
+            weight_dq(n);
+        } catch (const model_error& e) {
+            block(n, e.what());
+        }
+        done.insert(&n);
     }
     static const std::set<std::string> known = {
         "Conv", "Gemm", "MatMul", "QuantizeLinear", "DequantizeLinear", "Clip", "Relu", "MaxPool", "AveragePool",
