@@ -101,6 +101,20 @@ TEST(OnnxOps, TorchFakeQuantWithConstantScales) {
     EXPECT_EQ(net.layers[0].wbit, 8);
 }
 
+// A grouped conv maps each group as its own MAC layer (own row block); depthwise: one per channel.
+TEST(OnnxOps, GroupedAndDepthwiseConv) {
+    const network net = check_against_torch("grouped_conv");
+    ASSERT_EQ(net.layers.size(), 2u + 6u + 1u);
+    EXPECT_EQ(net.layers[0].groups, 2u);
+    EXPECT_EQ(net.layers[1].group, 1u);
+    EXPECT_EQ(net.layers[0].rows, 2u * 9u);
+    EXPECT_EQ(net.layers[0].outputs, 3u);
+    EXPECT_EQ(net.layers[2].groups, 6u);
+    EXPECT_EQ(net.layers[2].rows, 9u);
+    EXPECT_EQ(net.layers[2].outputs, 1u);
+    EXPECT_EQ(net.layers[8].groups, 1u);
+}
+
 TEST(OnnxOps, MatMulOfTwoActivationsIsAClearBlocker) {
     const std::string e = load_error(dir + "/attention_scores.onnx");
     EXPECT_NE(e.find("MatMul of two activations: not yet supported on the macro"), std::string::npos) << e;

@@ -58,6 +58,9 @@ struct mac_layer {
     std::vector<double> bn_scale;      // [outputs] folded BN scale (1 without BN): float y = (w_float.x) * bn_scale + bias
     bool needs_ptq = false;            // float layer not yet quantised: w_int, wbit, xbit, s_x are unset
     float s_w = 0.0f;                  // ASiM weight range of a PTQ layer (SEMANTICS §1.1)
+    // A group of a grouped/depthwise Conv: group `group` of `groups`, imported as its own MAC layer
+    // (its own row block on the macro; the macro cells this leaves idle: mapping's utilisation).
+    std::size_t group = 0, groups = 1;
 };
 
 enum class host_op {

@@ -156,6 +156,8 @@ private:
     void quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodeProto*>& done);
     void weight_dq(const onnx::NodeProto& dq);
     void mac(const onnx::NodeProto& n);
+    void grouped_conv(const onnx::NodeProto& n, const std::string& source, const mac_layer& full, std::size_t groups,
+                      const std::vector<std::size_t>& oshape);
     void quant_fields(const onnx::NodeProto& n, const act_chain& a, const weight_chain& w, mac_layer& l);
     void host(const onnx::NodeProto& n);
     int meta_int(const char* key, int dflt) const;
@@ -646,27 +648,33 @@ void importer::mac(const onnx::NodeProto& n) {
     }
     const std::vector<std::int32_t>& codes = w.codes;
     std::vector<std::size_t> oshape;
+    std::int64_t groups = 1;
     if (op == "Conv") {
         if (ishape.size() != 3) throw model_error(where(n), "expects a [N, C, H, W] input");
         if (w.dims.size() != 4 || w.dims[2] != w.dims[3]) throw model_error(where(n), "expects square OIHW weights");
         if (w.steps.size() != 1 && w.axis != 0)
             throw model_error(where(n), "per-channel weight scales along axis " + std::to_string(w.axis) +
                                             " (not the output axis 0) cannot be factored out of the macro's sum");
-        if (attr_int(n, "group", 1) != 1) throw model_error(where(n), "group != 1 is not supported");
+        groups = attr_int(n, "group", 1);
+        if (groups < 1 || ishape[0] % static_cast<std::size_t>(groups) != 0 ||
+            static_cast<std::size_t>(w.dims[0]) % static_cast<std::size_t>(groups) != 0)
+            throw model_error(where(n), "group = " + std::to_string(groups) + " must divide the " +
+                                            std::to_string(ishape[0]) + " input and " + std::to_string(w.dims[0]) +
+                                            " output channels");
         if (uniform(n, "dilations", 1) != 1) throw model_error(where(n), "dilation != 1 is not supported");
         if (const auto* pad_attr = attr(n, "auto_pad"); pad_attr && pad_attr->s() != "NOTSET")
             throw model_error(where(n), "auto_pad is not supported; give explicit pads");
         l.conv = true;
-        l.geom.in_channels = ishape[0];
+        l.geom.in_channels = ishape[0] / static_cast<std::size_t>(groups);
         l.geom.height = ishape[1];
         l.geom.width = ishape[2];
         l.geom.out_channels = static_cast<std::size_t>(w.dims[0]);
         l.geom.kernel = static_cast<std::size_t>(w.dims[2]);
         l.geom.stride = uniform(n, "strides", 1);
         l.geom.padding = uniform(n, "pads", 0);
-        if (static_cast<std::size_t>(w.dims[1]) != ishape[0])
-            throw model_error(where(n), "weight has " + std::to_string(w.dims[1]) + " input channels, input has " +
-                                            std::to_string(ishape[0]));
+        if (static_cast<std::size_t>(w.dims[1]) != l.geom.in_channels)
+            throw model_error(where(n), "weight has " + std::to_string(w.dims[1]) + " input channels per group, input has " +
+                                            std::to_string(ishape[0]) + " in " + std::to_string(groups) + " group(s)");
         try {
             l.geom.validate();
         } catch (const std::exception& e) {
@@ -732,6 +740,10 @@ void importer::mac(const onnx::NodeProto& n) {
         for (std::size_t o = 0; o < l.outputs; ++o)
             for (std::size_t r = 0; r < l.rows; ++r) l.w_row_sum[o] += l.w_int[o * l.rows + r];
 
+    if (groups > 1) {
+        grouped_conv(n, source, l, static_cast<std::size_t>(groups), oshape);
+        return;
+    }
     graph_node g;
     g.op = host_op::mac;
     g.name = l.name;
@@ -741,6 +753,67 @@ void importer::mac(const onnx::NodeProto& n) {
     m_net.shapes[static_cast<std::size_t>(g.output)] = oshape;
     m_net.layers.push_back(std::move(l));
     m_net.nodes.push_back(std::move(g));
+}
+
+// A grouped (or depthwise) Conv as `groups` MAC layers, each its own row block on the macro: a
+// channel slice of the input, the group's convolution, and one concatenation of the outputs.
+// `full` holds the whole layer (every output channel, rows of one group's C/G*k*k).
+void importer::grouped_conv(const onnx::NodeProto& n, const std::string& source, const mac_layer& full,
+                            std::size_t groups, const std::vector<std::size_t>& oshape) {
+    const std::size_t cg = full.geom.in_channels, og = full.outputs / groups;
+    const std::vector<std::size_t> ishape = shape_of(source, n);
+    const std::size_t plane = ishape[1] * ishape[2];
+    std::vector<int> outs;
+    for (std::size_t gi = 0; gi < groups; ++gi) {
+        const std::string tag = full.name + ".group" + std::to_string(gi);
+        graph_node slice;
+        slice.op = host_op::gather;
+        slice.name = tag + ".input";
+        slice.inputs = {tensor(source)};
+        for (std::size_t k = 0; k < cg * plane; ++k) slice.index.push_back(static_cast<std::uint32_t>(gi * cg * plane + k));
+        slice.output = tensor(tag + ".input", true);
+        m_net.shapes[static_cast<std::size_t>(slice.output)] = {cg, ishape[1], ishape[2]};
+        const int in_id = slice.output;
+        m_net.nodes.push_back(std::move(slice));
+
+        mac_layer l = full;
+        l.name = tag;
+        l.group = gi;
+        l.groups = groups;
+        l.geom.out_channels = og;
+        l.outputs = og;
+        const auto part = [&](const auto& v, std::size_t per) {
+            using T = typename std::decay_t<decltype(v)>::value_type;
+            if (v.empty()) return std::vector<T>();
+            return std::vector<T>(v.begin() + static_cast<std::ptrdiff_t>(gi * og * per),
+                                  v.begin() + static_cast<std::ptrdiff_t>((gi + 1) * og * per));
+        };
+        l.w_int = part(full.w_int, full.rows);
+        l.w_float = part(full.w_float, full.rows);
+        l.dequant = part(full.dequant, 1);
+        l.bias = part(full.bias, 1);
+        l.bn_scale = part(full.bn_scale, 1);
+        l.w_row_sum = part(full.w_row_sum, 1);
+        graph_node g;
+        g.op = host_op::mac;
+        g.name = tag;
+        g.inputs = {in_id};
+        g.output = tensor(tag + ".output", true);
+        g.layer = m_net.layers.size();
+        m_net.shapes[static_cast<std::size_t>(g.output)] = {og, oshape[1], oshape[2]};
+        outs.push_back(g.output);
+        m_net.layers.push_back(std::move(l));
+        m_net.nodes.push_back(std::move(g));
+    }
+    graph_node cat;
+    cat.op = host_op::gather;
+    cat.name = full.name + ".concat";
+    cat.inputs = outs;
+    const std::size_t total = full.outputs * oshape[1] * oshape[2];
+    for (std::size_t k = 0; k < total; ++k) cat.index.push_back(static_cast<std::uint32_t>(k));  // groups in order
+    cat.output = tensor(n.output(0), true);
+    m_net.shapes[static_cast<std::size_t>(cat.output)] = oshape;
+    m_net.nodes.push_back(std::move(cat));
 }
 
 std::int64_t importer::opset() const {

@@ -86,6 +86,18 @@ class AttentionScores(nn.Module):  # q @ k^T: a MatMul of two activations
         return torch.matmul(q, k).flatten(1)
 
 
+class GroupedConv(nn.Module):  # grouped conv, depthwise conv + BN, pointwise conv
+    def __init__(self):
+        super().__init__()
+        self.g = nn.Conv2d(4, 6, 3, padding=1, groups=2)
+        self.dw = nn.Conv2d(6, 6, 3, padding=1, groups=6, bias=False)
+        self.bn = nn.BatchNorm2d(6)
+        self.pw = nn.Conv2d(6, 2, 1)
+
+    def forward(self, x):
+        return self.pw(F.relu(self.bn(self.dw(F.relu(self.g(x)))))).flatten(1)
+
+
 def export(name, model, shape, opset=13):
     model.eval()
     x = torch.randn(N, *shape)
@@ -105,4 +117,9 @@ export("activations", Activations(), (6,))
 export("norms_op17", Norms(), (6,), opset=17)
 export("norms_decomposed", Norms(), (6,), opset=13)
 export("data_movement", DataMovement(), (1, 6, 6))
+gc = GroupedConv()
+with torch.no_grad():
+    gc.bn.running_mean.uniform_(-0.5, 0.5)
+    gc.bn.running_var.uniform_(0.5, 2.0)
+export("grouped_conv", gc, (4, 5, 5))
 export("attention_scores", AttentionScores(), (6,))
