@@ -5,6 +5,7 @@
 #include <acim/core/engine.hpp>
 #include <acim/core/error.hpp>
 #include <acim/core/quantizer.hpp>
+#include <acim/testbench/inspect.hpp>
 #include <acim/testbench/run_job.hpp>
 
 #include <CLI/CLI.hpp>
@@ -188,8 +189,13 @@ int sc_main(int argc, char** argv) {
     demo->add_option("--vectors", o.vectors, "Input vectors")->check(CLI::Range(1, 1 << 24));
     demo->add_option("--threads", o.threads, "Worker threads")->check(CLI::Range(1, 256));
     demo->add_option("--seed", o.seed, "Random seed");
+    acim::testbench::inspect_options io;  // acim inspect (testbench/inspect.hpp)
+    auto* inspect = app.add_subcommand("inspect", "Show how each node of a model runs (ACiM layer, host op or blocker) and its mapping");
+    inspect->add_option("--model", io.model, "ONNX model")->required();
+    inspect->add_flag("--json", io.json, "Print JSON");
     CLI11_PARSE(app, argc, argv);
     try {
+        if (*inspect) return acim::testbench::run_inspect(io);
         if (*demo) return run_demo(o);
         auto params = acim::testbench::job_params(jc);
         if (!config_file.empty()) acim::testbench::apply_json_file(params, config_file);
