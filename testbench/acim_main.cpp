@@ -5,6 +5,7 @@
 #include <acim/core/engine.hpp>
 #include <acim/core/error.hpp>
 #include <acim/core/quantizer.hpp>
+#include <acim/testbench/inspect.hpp>
 #include <acim/testbench/run_job.hpp>
 #include <acim/version.hpp>
 
@@ -192,8 +193,13 @@ int sc_main(int argc, char** argv) {
     demo->add_option("--threads", o.threads, "Worker threads")->check(CLI::Range(1, 256));
     demo->add_option("--seed", o.seed, "Random seed");
     app.set_version_flag("--version", std::string("acim ") + acim::version_string() + " (" + acim::git_commit() + ")");
+    acim::testbench::inspect_options io;  // acim inspect (testbench/inspect.hpp)
+    auto* inspect = app.add_subcommand("inspect", "Show how each node of a model runs (ACiM layer, host op or blocker) and its mapping");
+    inspect->add_option("--model", io.model, "ONNX model")->required();
+    inspect->add_flag("--json", io.json, "Print JSON");
     CLI11_PARSE(app, argc, argv);
     try {
+        if (*inspect) return acim::testbench::run_inspect(io);
         if (*demo) return run_demo(o);
         for (int k = 0; k < argc; ++k) ro.command_line.emplace_back(argv[k]);
         acim::testbench::job_params params(jc, ro);

@@ -275,3 +275,15 @@ TEST(IdxFashionMnist, RealTestSet) {
     EXPECT_EQ(s.labels[0], 9);                  // the first test image is an ankle boot
     EXPECT_EQ(*std::max_element(s.pixels.begin(), s.pixels.end()), 255);
 }
+
+// Issue 15 C2: a set of 0 images used to load and give a run with a null accuracy.
+TEST_F(IdxFiles, EmptyImageSetIsAnError) {
+    const std::string img = write("img0", idx_bytes({0, 2, 2}, {}));
+    const std::string lab = write("lab0", idx_bytes({0}, {}));
+    EXPECT_EQ(fault_of([&] { read_image_set(img, lab); }, img), idx_fault::bad_shape);
+    try {
+        read_image_set(img, lab);
+    } catch (const idx_error& e) {
+        EXPECT_NE(std::string(e.what()).find("holds no images"), std::string::npos) << e.what();
+    }
+}

@@ -135,3 +135,15 @@ TEST(Mapping, ErrorsNameTheParameter) {
         EXPECT_NE(std::string(e.what()).find("hw.cols = 4"), std::string::npos) << e.what();
     }
 }
+
+// Utilisation of the cells a layer's pieces occupy: one 9-row, 1-output depthwise group in a 256 x 256
+// macro uses 9 * 8 of 65536 cells; a 1568 x 64 layer fills 1568 * 64 * 8 of 14 macros' cells.
+TEST(Mapping, CellUtilisation) {
+    const network net = net_of({dense(9, 1), dense(1568, 64)});
+    acim::core::cim_params p;
+    mapping_options o;
+    const network_map m = map_network(net, p, o);
+    EXPECT_DOUBLE_EQ(cell_utilisation(net, m, o.geometry, 0), 9.0 * 8.0 / 65536.0);
+    EXPECT_DOUBLE_EQ(cell_utilisation(net, m, o.geometry, 1), 1568.0 * 64.0 * 8.0 / (14.0 * 65536.0));
+    EXPECT_DOUBLE_EQ(cell_utilisation(net, m, o.geometry), (9.0 + 1568.0 * 64.0) * 8.0 / (15.0 * 65536.0));
+}

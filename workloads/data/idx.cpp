@@ -173,6 +173,8 @@ image_set read_image_set(const std::string& images_path, const std::string& labe
     if (img.dims.size() != 3)
         throw idx_error(images_path, idx_fault::bad_shape,
                         "an image file is 3-D [count][rows][cols], this one is " + shape_text(img.dims));
+    // An empty set would run to a null accuracy; say so before any work starts.
+    if (img.dims[0] == 0) throw idx_error(images_path, idx_fault::bad_shape, "the file holds no images (shape " + shape_text(img.dims) + ")");
     if (img.dims[1] == 0 || img.dims[2] == 0)
         throw idx_error(images_path, idx_fault::bad_shape, "empty images of shape " + shape_text(img.dims));
     idx_array lab = read_idx(labels_path);

@@ -382,6 +382,67 @@ void ideal_backend::mac(std::size_t, const mac_layer& l, const std::int32_t* x, 
 
 namespace {
 
+float unary(const graph_node& nd, float x) {
+    switch (nd.fn) {
+    case unary_fn::sigmoid: return 1.0f / (1.0f + std::exp(-x));
+    case unary_fn::tanh: return std::tanh(x);
+    case unary_fn::erf: return std::erf(x);
+    case unary_fn::gelu: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
+    case unary_fn::gelu_tanh:
+        return 0.5f * x * (1.0f + std::tanh(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    case unary_fn::leaky_relu: return x >= 0.0f ? x : nd.alpha * x;
+    case unary_fn::hard_sigmoid: return std::max(0.0f, std::min(1.0f, nd.alpha * x + nd.beta));
+    case unary_fn::hard_swish: return x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f));
+    case unary_fn::sqrt: return std::sqrt(x);
+    case unary_fn::pow: return nd.alpha == 2.0f ? x * x : std::pow(x, nd.alpha);
+    case unary_fn::exp: return std::exp(x);
+    case unary_fn::neg: return -x;
+    }
+    return x;
+}
+
+float binary(binary_fn f, float a, float b) {
+    switch (f) {
+    case binary_fn::add: return a + b;
+    case binary_fn::sub: return a - b;
+    case binary_fn::mul: return a * b;
+    case binary_fn::div: return a / b;
+    }
+    return a;
+}
+
+// softmax, reduce_mean and layernorm over trailing blocks of nd.inner elements.
+void trailing_block(const graph_node& nd, const std::vector<float>& in, std::vector<float>& out) {
+    const std::size_t n = nd.inner, blocks = in.size() / n;
+    out.resize(nd.op == host_op::reduce_mean ? blocks : in.size());
+    for (std::size_t b = 0; b < blocks; ++b) {
+        const float* x = in.data() + b * n;
+        if (nd.op == host_op::softmax) {
+            const float m = *std::max_element(x, x + n);
+            float sum = 0.0f;
+            for (std::size_t k = 0; k < n; ++k) sum += (out[b * n + k] = std::exp(x[k] - m));
+            for (std::size_t k = 0; k < n; ++k) out[b * n + k] /= sum;
+            continue;
+        }
+        float mean = 0.0f;
+        for (std::size_t k = 0; k < n; ++k) mean += x[k];
+        mean /= static_cast<float>(n);
+        if (nd.op == host_op::reduce_mean) {
+            out[b] = mean;
+            continue;
+        }
+        float var = 0.0f;
+        for (std::size_t k = 0; k < n; ++k) var += (x[k] - mean) * (x[k] - mean);
+        var /= static_cast<float>(n);
+        const float inv = 1.0f / std::sqrt(var + nd.alpha);
+        for (std::size_t k = 0; k < n; ++k) {
+            float y = (x[k] - mean) * inv;
+            if (!nd.scale.empty()) y = y * nd.scale[k] + nd.shift[k];
+            out[b * n + k] = y;
+        }
+    }
+}
+
 // The graph walk shared by forward() and forward_float(); `mac` computes one MAC node.
 template <class Mac>
 std::vector<float> walk(const network& net, const float* input, std::size_t batch, Mac&& mac, core::thread_pool* hp) {
@@ -429,6 +490,46 @@ std::vector<float> walk(const network& net, const float* input, std::size_t batc
             const auto& in2 = t[static_cast<std::size_t>(nd.inputs[1])];
             out.resize(in.size());
             for (std::size_t k = 0; k < in.size(); ++k) out[k] = in[k] + in2[k];
+            break;
+        }
+        case host_op::unary:
+            out.resize(in.size());
+            std::transform(in.begin(), in.end(), out.begin(), [&](float v) { return unary(nd, v); });
+            break;
+        case host_op::binary: {
+            const std::size_t n = nd.index.size(), na = product(is);
+            const bool two = nd.inputs.size() > 1;
+            const auto& in2 = two ? t[static_cast<std::size_t>(nd.inputs[1])] : nd.konst;
+            const std::size_t nb = two ? product(net.shapes[static_cast<std::size_t>(nd.inputs[1])]) : 0;
+            std::vector<float> r(batch * n);
+            for (std::size_t b = 0; b < batch; ++b)
+                for (std::size_t k = 0; k < n; ++k) {
+                    const float x = in[b * na + nd.index[k]], y = in2[b * nb + nd.index2[k]];
+                    r[b * n + k] = nd.konst_left ? binary(nd.bfn, y, x) : binary(nd.bfn, x, y);
+                }
+            out = std::move(r);
+            break;
+        }
+        case host_op::softmax:
+        case host_op::reduce_mean:
+        case host_op::layernorm: trailing_block(nd, in, out); break;
+        case host_op::gather: {
+            std::size_t total = 0;
+            std::vector<std::size_t> sizes;
+            for (int id : nd.inputs) total += sizes.emplace_back(product(net.shapes[static_cast<std::size_t>(id)]));
+            std::vector<float> joined(total), r(batch * nd.index.size());
+            for (std::size_t b = 0; b < batch; ++b) {
+                std::size_t at = 0;
+                for (std::size_t i = 0; i < nd.inputs.size(); ++i) {
+                    const auto& src = t[static_cast<std::size_t>(nd.inputs[i])];
+                    std::copy(src.begin() + static_cast<std::ptrdiff_t>(b * sizes[i]),
+                              src.begin() + static_cast<std::ptrdiff_t>((b + 1) * sizes[i]),
+                              joined.begin() + static_cast<std::ptrdiff_t>(at));
+                    at += sizes[i];
+                }
+                for (std::size_t k = 0; k < nd.index.size(); ++k) r[b * nd.index.size() + k] = joined[nd.index[k]];
+            }
+            out = std::move(r);
             break;
         }
         case host_op::affine: {

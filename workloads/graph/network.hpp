@@ -58,9 +58,24 @@ struct mac_layer {
     std::vector<double> bn_scale;      // [outputs] folded BN scale (1 without BN): float y = (w_float.x) * bn_scale + bias
     bool needs_ptq = false;            // float layer not yet quantised: w_int, wbit, xbit, s_x are unset
     float s_w = 0.0f;                  // ASiM weight range of a PTQ layer (SEMANTICS §1.1)
+    // A group of a grouped/depthwise Conv: group `group` of `groups`, imported as its own MAC layer
+    // (its own row block on the macro; the macro cells this leaves idle: mapping's utilisation).
+    std::size_t group = 0, groups = 1;
 };
 
-enum class host_op { mac, relu, clip, maxpool, avgpool, global_avgpool, flatten, add, affine };
+enum class host_op {
+    mac, relu, clip, maxpool, avgpool, global_avgpool, flatten, add, affine,
+    unary,        // element-wise function `fn` (alpha, beta its parameters)
+    binary,       // element-wise `bfn` of two tensors or a tensor and a constant, broadcast by index maps
+    softmax,      // over the trailing block of `inner` elements
+    reduce_mean,  // mean over the trailing block of `inner` elements
+    layernorm,    // (x - mean) / sqrt(var + alpha) * scale + shift over the trailing block of `inner`
+    gather,       // data movement (Transpose, Slice, Gather, Concat): out[k] = inputs' per-sample data[index[k]]
+};
+
+// Element-wise functions of host_op::unary, in float32 as ONNX defines them.
+enum class unary_fn { sigmoid, tanh, erf, gelu, gelu_tanh, leaky_relu, hard_sigmoid, hard_swish, sqrt, pow, exp, neg };
+enum class binary_fn { add, sub, mul, div };
 
 // One step of the graph: reads tensors `inputs`, writes tensor `output`.
 struct graph_node {
@@ -71,7 +86,18 @@ struct graph_node {
     std::size_t layer = 0;    // mac: index into network::layers
     float lo = 0.0f, hi = 0.0f;              // clip bounds
     std::size_t kernel = 1, stride = 1, pad = 0;  // pooling (square)
-    std::vector<float> scale, shift;         // affine (per channel): y = x * scale[c] + shift[c]
+    std::vector<float> scale, shift;         // affine (per channel): y = x * scale[c] + shift[c]; layernorm: per
+                                             // element of the trailing block (empty: 1 and 0)
+    unary_fn fn = unary_fn::sigmoid;         // unary
+    binary_fn bfn = binary_fn::add;          // binary
+    float alpha = 0.0f, beta = 0.0f;         // unary parameters; layernorm epsilon (alpha)
+    std::size_t inner = 1;                   // softmax, reduce_mean, layernorm: trailing block length
+    // binary: per-sample output element k reads a[index[k]] and b[index2[k]]; b is inputs[1] or, with one
+    // input, the constant `konst` (konst_left: the constant is the left operand).
+    // gather: out[k] = the inputs' per-sample data, concatenated in input order, at index[k].
+    std::vector<std::uint32_t> index, index2;
+    std::vector<float> konst;
+    bool konst_left = false;
 };
 
 struct network {

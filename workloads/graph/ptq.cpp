@@ -81,6 +81,17 @@ std::vector<bool> non_negative(const network& net, bool input_non_negative) {
             out = in && std::all_of(nd.scale.begin(), nd.scale.end(), [](float s) { return s >= 0.0f; }) &&
                   std::all_of(nd.shift.begin(), nd.shift.end(), [](float s) { return s >= 0.0f; });
             break;
+        case host_op::unary:
+            out = nd.fn == unary_fn::sigmoid || nd.fn == unary_fn::hard_sigmoid || nd.fn == unary_fn::sqrt ||
+                  nd.fn == unary_fn::exp || (nd.fn == unary_fn::pow && nd.alpha == 2.0f);
+            break;
+        case host_op::softmax: out = true; break;
+        case host_op::reduce_mean: out = in; break;
+        case host_op::gather:
+            out = std::all_of(nd.inputs.begin(), nd.inputs.end(), [&](int id) { return nn[static_cast<std::size_t>(id)]; });
+            break;
+        case host_op::binary:
+        case host_op::layernorm:
         case host_op::mac: out = false; break;
         }
         nn[static_cast<std::size_t>(nd.output)] = out;

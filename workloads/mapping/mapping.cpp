@@ -12,6 +12,20 @@ std::size_t network_map::pieces() const {
     return n;
 }
 
+double cell_utilisation(const network& net, const network_map& map, const macro_geometry& geometry,
+                        std::size_t layer) {
+    double used = 0.0, cells = 0.0;
+    for (std::size_t k = 0; k < map.layers.size(); ++k) {
+        if (layer != static_cast<std::size_t>(-1) && k != layer) continue;
+        for (const layer_piece& pc : map.layers[k]) {
+            used += static_cast<double>(pc.rows()) * static_cast<double>(pc.outputs()) *
+                    static_cast<double>(net.layers[k].wbit);
+            cells += static_cast<double>(geometry.rows) * static_cast<double>(geometry.cols);
+        }
+    }
+    return cells > 0.0 ? used / cells : 0.0;
+}
+
 std::vector<core::row_tile> layer_tiles(const mac_layer& l, const core::cim_params& p, bool channel_tiling,
                                         bool asim_drop) {
     return (l.conv && channel_tiling)

@@ -77,6 +77,13 @@ void slice_inputs(const mac_layer& l, const layer_piece& piece, const std::int32
 // The stream key of a piece of layer `layer`.
 core::stream_key piece_key(const layer_piece& piece, std::uint64_t seed, std::uint32_t die);
 
+// The fraction of the allocated macro cells that hold weights: sum over the pieces of
+// rows x outputs x wbit, over pieces x SRAM rows x columns. For one MAC layer (layer index), or
+// for all of them (layer = SIZE_MAX); 0 when nothing is mapped. A grouped Conv imports each group
+// as its own layer (mac_layer::group/groups), so this is the utilisation its row blocks cost.
+double cell_utilisation(const network& net, const network_map& map, const macro_geometry& geometry,
+                        std::size_t layer = static_cast<std::size_t>(-1));
+
 // One line per piece: "layer 2 fc1: rows [0, 255) x outputs [0, 32) -> macro 3".
 std::string describe(const network& net, const network_map& map);
 
