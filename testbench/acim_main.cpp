@@ -6,6 +6,7 @@
 #include <acim/core/error.hpp>
 #include <acim/core/quantizer.hpp>
 #include <acim/testbench/run_job.hpp>
+#include <acim/testbench/sweep/sweep_main.hpp>
 
 #include <CLI/CLI.hpp>
 #include <systemc>
@@ -145,6 +146,8 @@ const bool heap_kept = [] {
 int sc_main(int argc, char** argv) {
     (void)quiet_systemc;
     (void)heap_kept;
+    // acim sweep / acim plot: their own command line (testbench/sweep/sweep_main.cpp)
+    if (acim::testbench::sweep::is_sweep_command(argc, argv)) return acim::testbench::sweep::sweep_command(argc, argv);
     CLI::App app{"acim: SystemC/TLM-2.0 model of an SRAM analog compute-in-memory accelerator"};
     app.require_subcommand(0, 1);
 
