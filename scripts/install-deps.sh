@@ -6,7 +6,8 @@ pkgs=(build-essential cmake ninja-build pkg-config git
       googletest libgtest-dev libbenchmark-dev
       nlohmann-json3-dev libcli11-dev zlib1g-dev
       libonnx-dev libprotobuf-dev dataset-fashion-mnist
-      python3-torch python3-onnx python3-numpy)
+      python3-torch python3-onnx python3-numpy python3-matplotlib
+      libssl-dev slurm-wlm munge)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
