@@ -18,12 +18,13 @@ cat > "$dir/spec.json" <<JSON
  "axes": [{"key": "macro.sigma_rand", "values": [$vals]}]}
 JSON
 now() { date +%s.%N; }
+cpu() { /usr/bin/time -f "%U %S" -o "$1" "${@:2}"; }  # user + sys CPU seconds, children included
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
-t0=$(now); "$acim" sweep "$dir/spec.json" --out "$dir/j1" --jobs 1 > "$dir/j1.log" 2>&1; t1=$(now)
+t0=$(now); cpu "$dir/cpu1" "$acim" sweep "$dir/spec.json" --out "$dir/j1" --jobs 1 > "$dir/j1.log" 2>&1; t1=$(now)
 echo "load after 1-job: $(cut -d' ' -f1-3 /proc/loadavg)"
-t2=$(now); "$acim" sweep "$dir/spec.json" --out "$dir/j2" --jobs 2 > "$dir/j2.log" 2>&1; t3=$(now)
+t2=$(now); cpu "$dir/cpu2" "$acim" sweep "$dir/spec.json" --out "$dir/j2" --jobs 2 > "$dir/j2.log" 2>&1; t3=$(now)
 echo "load after 2-job: $(cut -d' ' -f1-3 /proc/loadavg)"
-t4=$(now); "$acim" run --model "$src/workloads/models/cnn_w8a8.onnx" --limit $((points * images)) --threads 1 \
+t4=$(now); cpu "$dir/cpub" "$acim" run --model "$src/workloads/models/cnn_w8a8.onnx" --limit $((points * images)) --threads 1 \
     -p macro.sigma_rand=0.05 --out "$dir/big" > "$dir/big.log" 2>&1; t5=$(now)
 echo "load after one-process run: $(cut -d' ' -f1-3 /proc/loadavg)"
 /usr/bin/python3 - "$dir" "$t0" "$t1" "$t2" "$t3" "$t4" "$t5" "$points" "$images" <<'PY'
@@ -42,5 +43,8 @@ print(f"2-job sweep: {j2:.2f} s ({j2 / points:.3f} s/point): speed-up {j1 / j2:.
 print(f"one process, {points * images} images: {big:.2f} s ({big / points:.3f} s per {images} images)")
 print(f"overhead per point vs one process: {(j1 - big) / points:.3f} s")
 print(f"  of which outside the child's own wall clock (fork/exec/exit, sweep bookkeeping): {(j1 - child_wall) / points:.3f} s")
+c1, c2, cb = (sum(map(float, open(f"{d}/{n}").read().split()[-2:])) for n in ("cpu1", "cpu2", "cpub"))
+print(f"CPU (user+sys): 1-job sweep {c1:.2f} s, 2-job sweep {c2:.2f} s, one process {cb:.2f} s")
+print(f"CPU overhead per point vs one process: {(c1 - cb) / points:.3f} s (load-independent)")
 print(f"  child process lifetime (spawn to reap) - child's own wall: {(spawn_wall - child_wall) / points:.3f} s")
 PY

@@ -5,6 +5,7 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -57,6 +58,11 @@ sample_stats stats_of(const std::vector<double>& xs) {
     s.mean /= static_cast<double>(s.n);
     if (s.n < 2) {
         s.sd = s.ci95 = nan;
+        return s;
+    }
+    if (std::all_of(xs.begin(), xs.end(), [&](double x) { return x == xs.front(); })) {
+        s.mean = xs.front();  // no rounding residue for identical samples
+        s.sd = s.ci95 = 0.0;
         return s;
     }
     double ss = 0.0;
