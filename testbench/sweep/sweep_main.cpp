@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -127,6 +129,12 @@ int sweep_command(int argc, char** argv) {
             }
         }
         fs::create_directories(out);
+        if (backend == "local") {
+            // One local sweep per directory at a time (the lock goes with the process, also on kill -9).
+            const int lock = open((fs::path(out) / "sweep.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+            if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0)
+                throw std::runtime_error("another acim sweep is running in '" + out + "' (sweep.lock)");
+        }
         write_atomic(fs::path(out) / "plan.json", plan.to_json().dump(1) + "\n");
         const fs::path spec_copy = fs::path(out) / "spec.json";
         fs::copy_file(spec, spec_copy.string() + ".tmp", fs::copy_options::overwrite_existing);

@@ -53,3 +53,13 @@ grep -q ',ok,' "$dir/fout/results.csv" || { echo "FAIL: the good run is missing"
 grep ',failed,' "$dir/fout/results.csv" | grep -q 'broken.onnx' || { echo "FAIL: the failed run lacks its error"; cat "$dir/fout/results.csv"; exit 1; }
 [ "$(ls "$dir"/fout/points/*/result.json | wc -l)" = 1 ] || { echo "FAIL: a failed run has a result.json"; exit 1; }
 echo "ok failing run: recorded, exit 1: $(grep ',failed,' "$dir/fout/results.csv" | tail -c 200)"
+
+# one local sweep per directory: a second one while the first holds sweep.lock is refused
+mkdir -p "$dir/locked"
+set +e
+msg=$(flock -n "$dir/locked/sweep.lock" "$acim" sweep "$dir/failing.json" --out "$dir/locked" 2>&1)
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "another acim sweep is running" <<<"$msg" || { echo "FAIL lock: exit $rc: $msg"; exit 1; }
+[ ! -e "$dir/locked/points" ] || { echo "FAIL lock: the second sweep ran"; exit 1; }
+echo "ok lock: $msg"
