@@ -46,5 +46,8 @@ print(f"  of which outside the child's own wall clock (fork/exec/exit, sweep boo
 c1, c2, cb = (sum(map(float, open(f"{d}/{n}").read().split()[-2:])) for n in ("cpu1", "cpu2", "cpub"))
 print(f"CPU (user+sys): 1-job sweep {c1:.2f} s, 2-job sweep {c2:.2f} s, one process {cb:.2f} s")
 print(f"CPU overhead per point vs one process: {(c1 - cb) / points:.3f} s (load-independent)")
+rows2 = list(csv.DictReader(open(f"{d}/j2/results.csv")))
+inflight = sum(json.load(open(f"{d}/j2/points/{r['id']}/result.json"))["wall_seconds"] for r in rows2) / j2
+print(f"2-job sweep: runs in flight on average (sum of child lifetimes / sweep wall): {inflight:.2f}")
 print(f"  child process lifetime (spawn to reap) - child's own wall: {(spawn_wall - child_wall) / points:.3f} s")
 PY
