@@ -102,8 +102,9 @@ def plot_run(d, out):
     # energy by component: per layer dicts `energy_breakdown` ({component: fJ}), else the total's
     per_layer = [l.get("energy_breakdown") or l.get("hardware", {}).get("energy_breakdown") for l in layers]
     total = rep.get("energy_breakdown") or rep.get("hardware", {}).get("energy_breakdown")
-    if any(isinstance(p, dict) for p in per_layer):
-        comps = sorted({c for p in per_layer if isinstance(p, dict) for c, v in p.items() if num(v) is not None})
+    comps = sorted({c for p in per_layer if isinstance(p, dict) for c, v in p.items() if num(v) is not None})
+    total_comps = [(c, num(v)) for c, v in total.items() if num(v) is not None] if isinstance(total, dict) else []
+    if comps:
         fig, ax = plt.subplots(figsize=(7, 4))
         bottom = np.zeros(len(layers))
         for c in comps:
@@ -115,8 +116,8 @@ def plot_run(d, out):
         ax.set_title("energy by component and layer")
         ax.legend(fontsize=7)
         save(fig, out, "energy_breakdown.png", made)
-    elif isinstance(total, dict):
-        comps = [(c, num(v)) for c, v in total.items() if num(v) is not None]
+    elif total_comps:
+        comps = total_comps
         fig, ax = plt.subplots(figsize=(6, 3.8))
         ax.bar([c for c, _ in comps], [v * 1e-6 for _, v in comps])
         ax.set_ylabel("energy [nJ]")
@@ -124,7 +125,7 @@ def plot_run(d, out):
         ax.tick_params(axis="x", rotation=30)
         save(fig, out, "energy_breakdown.png", made)
     else:
-        print("acim plot: report.json has no energy_breakdown; energy plot skipped")
+        print("acim plot: report.json has no energy_breakdown (numbers per component); energy plot skipped")
 
     cm = None
     for holder in (rep, rep.get("accuracy", {}), rep.get("per_class", {}) if isinstance(rep.get("per_class"), dict) else {}):

@@ -58,7 +58,7 @@ std::string plot_script(const std::string& exe) {
 }
 
 int plot_command(int argc, char** argv) {
-    CLI::App app{"acim plot: PNG plots of a run directory (report.json) or a sweep directory (summary.csv)"};
+    CLI::App app{"acim plot: PNG plots of a run directory (report.json) or a sweep directory (summary.csv)", "acim plot"};
     std::string dir, out;
     app.add_option("DIR", dir, "run directory (--out of acim run) or sweep directory (--out of acim sweep)")->required();
     app.add_option("--out", out, "write the PNGs here (default: DIR/plots)");
@@ -84,7 +84,7 @@ bool is_sweep_command(int argc, char** argv) {
 int sweep_command(int argc, char** argv) {
     try {
         if (std::strcmp(argv[1], "plot") == 0) return plot_command(argc - 1, argv + 1);
-        CLI::App app{"acim sweep: run a design-space sweep, one `acim run` per point, seed and die (docs/sweeps.md)"};
+        CLI::App app{"acim sweep: run a design-space sweep, one `acim run` per point, seed and die (docs/sweeps.md)", "acim sweep"};
         std::string spec, out, backend = "local", collect;
         int jobs = 0;
         long task = -1;
