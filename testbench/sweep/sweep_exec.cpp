@@ -218,7 +218,9 @@ std::set<std::string> known_parameters(const std::string& exe) {
             std::function<void(const json&, const std::string&)> walk = [&](const json& n, const std::string& prefix) {
                 for (const auto& [k, v] : n.items()) {
                     const std::string name = prefix.empty() ? k : prefix + "." + k;
-                    if (v.is_object()) walk(v, name);
+                    // a leaf may be spelled {"value": ..., "unit": ...}: the name ends there
+                    const bool leaf = !v.is_object() || (v.contains("value") && (v.contains("unit") || v.contains("description")));
+                    if (!leaf) walk(v, name);
                     else names.insert(name);
                 }
             };
