@@ -8,6 +8,7 @@
 #include <acim/testbench/inspect.hpp>
 #include <acim/testbench/run_job.hpp>
 #include <acim/version.hpp>
+#include <acim/testbench/sweep/sweep_main.hpp>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -148,6 +149,8 @@ const bool heap_kept = [] {
 int sc_main(int argc, char** argv) {
     (void)quiet_systemc;
     (void)heap_kept;
+    // acim sweep / acim plot: their own command line (testbench/sweep/sweep_main.cpp)
+    if (acim::testbench::sweep::is_sweep_command(argc, argv)) return acim::testbench::sweep::sweep_command(argc, argv);
     CLI::App app{"acim: SystemC/TLM-2.0 model of an SRAM analog compute-in-memory accelerator"};
     app.require_subcommand(0, 1);
 
