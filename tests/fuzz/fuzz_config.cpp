@@ -11,10 +11,11 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     acim::testbench::job_config cfg;
-    std::vector<acim::testbench::param> params = acim::testbench::job_params(cfg);
+    acim::testbench::run_options opt;
+    acim::testbench::job_params params(cfg, opt);
     const acim::fuzz::input_file f(data, size);
     try {
-        acim::testbench::apply_json_file(params, f.path());
+        params.apply_json_file(f.path());
     } catch (const std::invalid_argument&) {
     }
     return 0;

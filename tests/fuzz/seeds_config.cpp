@@ -32,14 +32,8 @@ int main(int argc, char** argv) {
     }
     const std::string d = argv[1];
     acim::testbench::job_config cfg;
-    nlohmann::json all = nlohmann::json::object();
-    for (const acim::testbench::param& p : acim::testbench::job_params(cfg))
-        all[nlohmann::json::json_pointer("/" + [&] {
-            std::string s = p.name;
-            for (char& c : s)
-                if (c == '.') c = '/';
-            return s;
-        }())] = value(p.get());
+    acim::testbench::run_options opt;
+    const nlohmann::json all = acim::testbench::job_params(cfg, opt).to_json();
     bool ok = write(d, "defaults.json", all.dump(1));
     int k = 0;
     for (const auto& [section, tree] : all.items())
