@@ -17,12 +17,6 @@ bool write(const std::string& dir, const std::string& name, const std::string& t
     return static_cast<bool>(f);
 }
 
-// The value as JSON: a number or boolean when the text is one, else a string.
-nlohmann::json value(const std::string& text) {
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    return j.is_discarded() || j.is_object() || j.is_array() ? nlohmann::json(text) : j;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
