@@ -19,19 +19,23 @@ stage "Release build + tests" "$t0"
 
 # SystemC switches between coroutine stacks (QuickThreads) that ASan is not told about:
 # detect_stack_use_after_return would misattribute frames of a suspended process, so it stays off.
-# libsystemc itself is not instrumented; nothing in it needs suppressing (docs/testing.md).
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0:strict_string_checks=1
+# LeakSanitizer cannot scan a process that ran SystemC threads: libsystemc mprotects a guard page
+# inside each heap-allocated coroutine stack and LSan's tracer dies on it (SIGSEGV), so leak
+# checking covers the tests that never elaborate (label unit: unit tests, fuzz regressions) and is
+# off for the SystemC and e2e tests. libsystemc itself is not instrumented (docs/testing.md).
+san="abort_on_error=1:detect_stack_use_after_return=0:strict_string_checks=1"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 t0=$(date +%s)
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DACIM_SANITIZE=ON -DACIM_BUILD_BENCH=OFF -DACIM_WERROR=ON
 cmake --build build-asan -j "$jobs"
 # ShippedModel classifies 4 x 10 000 images: it runs in the Release pass above; under ASan it
 # would take many minutes, and the same code paths are covered by the lossless e2e test.
-(cd build-asan && ACIM_SANITIZER_RUN=1 ctest --output-on-failure -j "$jobs" -E ShippedModel)
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:$san ctest --output-on-failure -j "$jobs" -L unit -E ShippedModel)
+(cd build-asan && ASAN_OPTIONS=detect_leaks=0:$san ACIM_SANITIZER_RUN=1 ctest --output-on-failure -j "$jobs" -LE unit)
 stage "ASan+UBSan build + tests" "$t0"
 
 t0=$(date +%s)
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 -DACIM_FUZZ=ON
 cmake --build build-fuzz -j "$jobs" --target fuzz_all
-(cd build-fuzz && ctest --output-on-failure -L fuzz)
+(cd build-fuzz && ASAN_OPTIONS=detect_leaks=1:$san ctest --output-on-failure -L fuzz)
 stage "fuzzing" "$t0"
