@@ -19,8 +19,11 @@ stage "Release build + tests" "$t0"
 
 # SystemC switches between coroutine stacks (QuickThreads) that ASan is not told about:
 # detect_stack_use_after_return would misattribute frames of a suspended process, so it stays off.
-# libsystemc itself is not instrumented; nothing in it needs suppressing (docs/testing.md).
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0:strict_string_checks=1
+# LeakSanitizer cannot scan a process that ran SystemC threads: libsystemc mprotects a guard page
+# inside each heap-allocated coroutine stack and LSan's tracer dies on it (SIGSEGV), so leak
+# checking covers the tests that never elaborate (label unit: unit tests, fuzz regressions) and is
+# off for the SystemC and e2e tests. libsystemc itself is not instrumented (docs/testing.md).
+san="abort_on_error=1:detect_stack_use_after_return=0:strict_string_checks=1"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 t0=$(date +%s)
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DACIM_SANITIZE=ON -DACIM_BUILD_BENCH=OFF -DACIM_WERROR=ON \
@@ -30,11 +33,13 @@ cmake --build build-asan -j "$jobs"
 # would take many minutes, and the same code paths are covered by the lossless e2e test. The
 # Python module (an interpreter without the ASan runtime) and the installed-package consumer (a
 # separate project built without sanitizers) run in the Release pass only.
-(cd build-asan && ACIM_SANITIZER_RUN=1 ctest --output-on-failure -j "$jobs" -E "ShippedModel|Consumer")
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:$san ctest --output-on-failure -j "$jobs" -L unit -E ShippedModel)
+(cd build-asan && ASAN_OPTIONS=detect_leaks=0:$san ACIM_SANITIZER_RUN=1 ctest --output-on-failure -j "$jobs" -LE unit \
+   -E "ShippedModel|Consumer")
 stage "ASan+UBSan build + tests" "$t0"
 
 t0=$(date +%s)
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 -DACIM_FUZZ=ON
 cmake --build build-fuzz -j "$jobs" --target fuzz_all
-(cd build-fuzz && ctest --output-on-failure -L fuzz)
+(cd build-fuzz && ASAN_OPTIONS=detect_leaks=1:$san ctest --output-on-failure -L fuzz)
 stage "fuzzing" "$t0"

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -27,6 +28,11 @@ bool have_dataset() {
     const auto f = acim::workloads::fashion_mnist_test_files();
     return fs::exists(f.images) && fs::exists(f.labels);
 }
+
+// Under the sanitizer stage of scripts/test.sh (ACIM_SANITIZER_RUN set; ASan makes a run ~20x
+// slower) the lossless and determinism tests use a quarter of the images (the TLM-vs-core test
+// keeps its 100: fewer images would not force weight reloads on its 3-macro pool).
+std::size_t images(std::size_t n) { return std::getenv("ACIM_SANITIZER_RUN") != nullptr ? n / 4 : n; }
 
 job_config core_path(job_config c) {
     c.path = run_path::core;
@@ -64,9 +70,10 @@ TEST(RunJob, LosslessMacroEqualsIdealIntegerModel) {
     if (!have_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
     job_config cfg;  // nrow 255, 8-bit ADC, no noise, all layers on ACiM
     cfg.batch = 64;
-    const auto r = run(cfg, 200, "lossless");  // through the TLM macros
+    const std::size_t n = images(200);
+    const auto r = run(cfg, n, "lossless");  // through the TLM macros
     EXPECT_EQ(r["path"], "tlm");
-    EXPECT_EQ(r["images"], 200);
+    EXPECT_EQ(r["images"], n);
     EXPECT_EQ(r["prediction_flips_vs_ideal"], 0);
     EXPECT_EQ(r["accuracy"]["acim"], r["accuracy"]["ideal_integer"]);
     ASSERT_EQ(r["layers"].size(), 4u);
@@ -77,8 +84,8 @@ TEST(RunJob, LosslessMacroEqualsIdealIntegerModel) {
         EXPECT_EQ(l["code_errors"]["conversions"], l["adc_conversions"]) << l["name"];
         EXPECT_GT(l["conversions"].get<double>(), 0.0) << l["name"];
     }
-    // conv1: 200 images x 784 pixels x 16 outputs x 1 tile x 8 x 8 cycles.
-    EXPECT_EQ(r["layers"][0]["conversions"], 200ull * 784 * 16 * 64);
+    // conv1: n images x 784 pixels x 16 outputs x 1 tile x 8 x 8 cycles.
+    EXPECT_EQ(r["layers"][0]["conversions"], n * 784 * 16 * 64);
     EXPECT_NEAR(r["accuracy"]["float_recorded"].get<double>(), 0.8974, 1e-9);
 }
 
@@ -95,7 +102,7 @@ TEST(RunJob, NoisyRunIsDeterministicAcrossThreadsAndBatches) {
     b.batch = 37;
     a = core_path(a);
     b = core_path(b);
-    const auto ra = run(a, 200, "a"), rb = run(b, 200, "b");
+    const auto ra = run(a, images(200), "a"), rb = run(b, images(200), "b");
     EXPECT_EQ(ra["accuracy"], rb["accuracy"]);
     EXPECT_EQ(ra["prediction_flips_vs_ideal"], rb["prediction_flips_vs_ideal"]);
     for (std::size_t k = 0; k < ra["layers"].size(); ++k) {
@@ -106,7 +113,7 @@ TEST(RunJob, NoisyRunIsDeterministicAcrossThreadsAndBatches) {
     EXPECT_GT(ra["prediction_flips_vs_ideal"].get<int>() + (ra["layers"][1]["exact_fraction"].get<double>() < 1.0), 0);
     job_config c = a;
     c.backend.seed = 8;
-    const auto rc = run(c, 200, "c");
+    const auto rc = run(c, images(200), "c");
     EXPECT_NE(ra["layers"][1]["sqnr_db"], rc["layers"][1]["sqnr_db"]);
 }
 

@@ -23,4 +23,4 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 // The testbench library links libsystemc, whose shared object calls sc_main from its own main();
 // this executable has its own main (libFuzzer's or the replay driver's) and never elaborates.
-int sc_main(int, char*[]) { return 1; }
+extern "C" int sc_main(int, char*[]) { return 1; }  // C linkage, as <systemc> declares it

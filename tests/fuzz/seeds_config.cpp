@@ -38,4 +38,4 @@ int main(int argc, char** argv) {
 }
 
 // libsystemc's main() calls sc_main; this program has its own main and never elaborates.
-int sc_main(int, char*[]) { return 1; }
+extern "C" int sc_main(int, char*[]) { return 1; }  // C linkage, as <systemc> declares it
