@@ -8,10 +8,10 @@
 #include <acim/testbench/tlm_backend.hpp>
 #include <acim/vp/platform.hpp>
 
+#include <acim/testbench/files.hpp>
 #include <acim/version.hpp>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include <unistd.h>
 
@@ -45,26 +45,6 @@ network load_model(const std::string& path) {
 
 namespace {
 
-// Writes `text` to `path` through a temporary file and a rename: never a half-written report, and
-// no temporary file left behind when either step fails.
-void write_atomic(const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".tmp";
-    try {
-        {
-            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-            if (!f) throw std::runtime_error("cannot write " + tmp.string());
-            f << text;
-            f.flush();
-            if (!f) throw std::runtime_error("cannot write " + tmp.string());
-        }
-        fs::rename(tmp, path);
-    } catch (...) {
-        std::error_code ec;
-        fs::remove(tmp, ec);
-        throw;
-    }
-}
-
 // --out is usable before any work starts: a folder (created if missing) in which files can be
 // created, and whose report paths are not folders.
 void check_out_dir(const std::string& dir) {
@@ -84,42 +64,6 @@ void check_out_dir(const std::string& dir) {
         if (!f) throw std::invalid_argument("--out '" + dir + "' is not writable");
     }
     fs::remove(probe, ec);
-}
-
-std::string hex_digest(const unsigned char* p, unsigned n) {
-    static const char* const hexd = "0123456789abcdef";
-    std::string h;
-    for (unsigned k = 0; k < n; ++k) {
-        h += hexd[p[k] >> 4];
-        h += hexd[p[k] & 15];
-    }
-    return h;
-}
-
-// SHA-256 of a byte string (OpenSSL's EVP interface).
-std::string sha256_bytes(const std::string& bytes) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    if (!EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr))
-        throw std::runtime_error("SHA-256 failed");
-    return hex_digest(md, n);
-}
-
-// SHA-256 of a file, read in blocks.
-std::string sha256_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw std::runtime_error("cannot read " + path + " to hash it");
-    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    if (!ctx || !EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr)) throw std::runtime_error("SHA-256 failed");
-    std::vector<char> buf(1 << 16);
-    while (f) {
-        f.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        if (f.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<std::size_t>(f.gcount()));
-    }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    EVP_DigestFinal_ex(ctx.get(), md, &n);
-    return hex_digest(md, n);
 }
 
 std::string utc_text(std::chrono::system_clock::time_point t) {
@@ -330,7 +274,7 @@ int run_job(const run_options& opt_in, const job_config& cfg_in) {
 
     const std::string model_path = opt.model.empty() ? std::string("cnn_w8a8.onnx (embedded)") : opt.model;
     network net = load_model(opt.model);
-    const std::string model_sha = opt.model.empty() ? sha256_bytes(std::string(reinterpret_cast<const char*>(acim_default_model),
+    const std::string model_sha = opt.model.empty() ? sha256_hex(std::string(reinterpret_cast<const char*>(acim_default_model),
                                                                               acim_default_model_size))
                                                     : sha256_file(opt.model);
     if (cfg.batch == 0) throw core::parameter_error("run.batch", "0", "must be >= 1");

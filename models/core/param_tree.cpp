@@ -211,18 +211,23 @@ void param_tree::assign(const std::string& assignment, param_source src) {
 }
 
 void param_tree::rethrow(const parameter_error& e, const std::string& prefix) const {
-    // Already a documented name?
-    if (find(e.name())) throw e;
+    if (find(e.name())) throw e;  // already a documented name
+    // The field under `prefix`; else a parameter elsewhere that sets the same field (an owner's
+    // copy of a value another owner declares, e.g. hw's ADC count from macro.adcs).
+    const param_base* match = nullptr;
     for (const auto& p : m_params) {
-        if (p->name().compare(0, prefix.size(), prefix) != 0) continue;
-        if (p->field() == e.name()) {
-            const std::string what = e.what();
-            const std::string head = "invalid parameter " + e.name() + " = " + e.value() + ": ";
-            const std::string why = what.compare(0, head.size(), head) == 0 ? what.substr(head.size()) : what;
-            throw parameter_error(p->name(), p->is_set() ? "'" + p->written() + "'" : p->text(), why);
+        if (p->field() != e.name()) continue;
+        if (p->name().compare(0, prefix.size(), prefix) == 0) {
+            match = p.get();
+            break;
         }
+        if (!match) match = p.get();
     }
-    throw e;
+    if (!match) throw e;
+    const std::string what = e.what();
+    const std::string head = "invalid parameter " + e.name() + " = " + e.value() + ": ";
+    const std::string why = what.compare(0, head.size(), head) == 0 ? what.substr(head.size()) : what;
+    throw parameter_error(match->name(), match->is_set() ? "'" + match->written() + "'" : match->text(), why);
 }
 
 void param_tree::reject_set(const std::string& prefix, const std::string& why) const {

@@ -280,18 +280,6 @@ fs::path point_dir(const fs::path& out, const sweep_run& r) { return out / "poin
 
 bool run_done(const fs::path& out, const sweep_run& r) { return fs::exists(point_dir(out, r) / "result.json"); }
 
-void write_atomic(const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".tmp." + std::to_string(getpid());
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) throw std::runtime_error("cannot write " + tmp.string());
-        f << text;
-        f.flush();
-        if (!f) throw std::runtime_error("cannot write " + tmp.string());
-    }
-    fs::rename(tmp, path);
-}
-
 bool run_one_blocking(const fs::path& out, const sweep_run& r, const std::string& exe, int threads) {
     if (run_done(out, r)) return true;
     if (prepare(out, r)) return true;

@@ -6,6 +6,8 @@
 // and restarted loses no run and completes none twice. OUT/runs.log records every start and end.
 #pragma once
 
+#include <acim/testbench/files.hpp>
+
 #include "sweep_spec.hpp"
 
 #include <nlohmann/json.hpp>
@@ -34,8 +36,8 @@ void validate_plan(const sweep_plan& plan, const std::string& exe);
 std::filesystem::path point_dir(const std::filesystem::path& out, const sweep_run& r);
 bool run_done(const std::filesystem::path& out, const sweep_run& r);
 
-// Writes `text` to `path` through a temporary file in the same directory and a rename.
-void write_atomic(const std::filesystem::path& path, const std::string& text);
+// write_atomic: testbench/files.hpp (one writer for the run and the sweep).
+using acim::testbench::write_atomic;
 
 // Runs `r` to completion in this process's child (or adopts a finished child's report) and
 // publishes result.json or error.json. Returns true on success.

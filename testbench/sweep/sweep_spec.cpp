@@ -1,6 +1,6 @@
 #include "sweep_spec.hpp"
 
-#include "sha256.hpp"
+#include <acim/testbench/files.hpp>
 
 #include <filesystem>
 #include <fstream>

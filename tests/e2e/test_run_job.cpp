@@ -59,7 +59,8 @@ nlohmann::json run(job_config cfg, std::size_t limit, const std::string& tag,
     EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "layers.csv"));
     EXPECT_TRUE(fs::exists(fs::path(o.out_dir) / "code_errors.csv"));
     if (csv) *csv = csv_lines(fs::path(o.out_dir) / "layers.csv");
-    EXPECT_FALSE(fs::exists(fs::path(o.out_dir) / "report.json.tmp"));
+    for (const auto& e : fs::directory_iterator(o.out_dir))  // no temporary of write_atomic left behind
+        EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
     fs::remove_all(o.out_dir);
     return j;
 }

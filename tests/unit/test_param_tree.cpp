@@ -144,6 +144,13 @@ TEST(ParamTree, ValidateErrorsNameTheDocumentedParameter) {
         EXPECT_EQ(e.name(), "macro.bits");
         EXPECT_EQ(std::string(e.what()), "invalid parameter macro.bits = '3': too few for this row parallelism");
     }
+    // A field declared under another prefix maps there (hw's copy of a macro.* value).
+    try {
+        t.validate("hw.", [] { throw parameter_error("rows", "0", "copied from elsewhere"); });
+        FAIL() << "no throw";
+    } catch (const parameter_error& e) {
+        EXPECT_EQ(e.name(), "macro.rows");
+    }
     // A field nobody declared keeps its own name.
     EXPECT_THROW(t.validate("macro.", [] { throw parameter_error("wbit", "99", "from the model"); }), parameter_error);
 }
