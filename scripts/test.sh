@@ -3,7 +3,8 @@
 #  1. Release build of everything (warnings as errors), all ctest tests;
 #  2. ASan+UBSan build of everything but the benchmarks: unit, SystemC, end-to-end and
 #     fuzz-regression tests (the e2e runs on fewer images, ACIM_SANITIZER_RUN=1);
-#  3. libFuzzer build (clang): every fuzz target for ACIM_FUZZ_SECONDS (60 s) under ASan+UBSan.
+#  3. libFuzzer build (clang) under ASan+UBSan: every fuzz target's regressions, then 100 000 inputs
+#     from a fixed seed (deterministic: docs/testing.md, "Fuzzing").
 # Each stage prints its wall time.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -378,7 +378,7 @@ int run_job(const run_options& opt_in, const job_config& cfg_in) {
                 }
                 std::vector<const sc::acim_macro*> handles;
                 for (std::size_t m = 0; m < map.macros; ++m) handles.push_back(&plat.macro[m]);
-                tlm_backend acim(net, cfg.backend, map, adc_kind, cpu, bases, irqs, handles);
+                tlm_backend acim(net, cfg.backend, map, cpu, bases, irqs, handles);
                 evaluate(net, data, n, cfg.batch, ideal, acim, opt.progress, ptq, pool.get(), t);
                 stats = acim.stats();
                 costs = acim.costs();

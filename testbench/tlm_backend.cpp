@@ -8,10 +8,10 @@ namespace acim::testbench {
 
 using namespace acim::workloads;
 
-tlm_backend::tlm_backend(const network& net, const backend_config& cfg, const network_map& map, sc::adc_kind adc,
+tlm_backend::tlm_backend(const network& net, const backend_config& cfg, const network_map& map,
                          vp::cpu& cpu, const std::vector<std::uint64_t>& bases, const std::vector<unsigned>& irq_lines,
                          std::vector<const sc::acim_macro*> macros)
-    : m_cfg(cfg), m_map(map), m_adc(adc), m_cpu(cpu), m_macros(std::move(macros)) {
+    : m_cfg(cfg), m_map(map), m_cpu(cpu), m_macros(std::move(macros)) {
     if (!m_macros.empty() && m_macros.size() != map.macros)
         throw std::invalid_argument("tlm_backend: " + std::to_string(m_macros.size()) + " macro handles for " +
                                     std::to_string(map.macros) + " macros");
@@ -38,7 +38,6 @@ void tlm_backend::ensure_loaded(const mac_layer& l, const layer_piece& pc) {
     vp::acim_driver& d = *m_drivers[pc.macro];
     vp::layer_config lc;
     lc.params = layer_params(l, m_cfg.macro);
-    lc.adc = m_adc;
     lc.rows = pc.rows();
     lc.outputs = pc.outputs();
     lc.tiles = pc.tiles;

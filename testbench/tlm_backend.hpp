@@ -41,7 +41,7 @@ public:
     // (optional, one per physical macro): read through their observability accessor for the
     // code-error histograms, which have no register.
     tlm_backend(const workloads::network& net, const workloads::backend_config& cfg, const workloads::network_map& map,
-                sc::adc_kind adc, vp::cpu& cpu, const std::vector<std::uint64_t>& bases,
+                vp::cpu& cpu, const std::vector<std::uint64_t>& bases,
                 const std::vector<unsigned>& irq_lines, std::vector<const sc::acim_macro*> macros = {});
 
     void begin_batch(std::size_t first_item, std::size_t items) override;
@@ -58,7 +58,6 @@ private:
 
     workloads::backend_config m_cfg;
     const workloads::network_map& m_map;
-    sc::adc_kind m_adc;
     vp::cpu& m_cpu;
     std::vector<std::unique_ptr<vp::acim_driver>> m_drivers;  // per physical macro
     std::vector<const sc::acim_macro*> m_macros;             // per physical macro, or empty

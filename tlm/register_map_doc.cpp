@@ -3,8 +3,11 @@
 #include <acim/tlm/buffer_layout.hpp>
 #include <acim/tlm/register_table.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace acim::tlm {
 
@@ -94,6 +97,27 @@ void address_map(std::ostream& os) {
        << " | D * (cols / 2) * 8 | RO | read | " << ex.output << " B |\n\n";
 }
 
+// The fixed-point registers, grouped by LSB, from the table's codecs.
+void fixed_point_settings(std::ostream& os) {
+    std::vector<std::pair<double, std::string>> groups;  // LSB per unit, register names
+    for (const register_info* r : parameter_registers()) {
+        if (r->codec->type() != param_codec::kind::fixed_point) continue;
+        auto it = std::find_if(groups.begin(), groups.end(),
+                               [&](const auto& g) { return g.first == r->codec->lsb_per_unit(); });
+        if (it == groups.end()) groups.emplace_back(r->codec->lsb_per_unit(), r->name);
+        else it->second += ", " + r->name;
+    }
+    os << "**Fixed-point settings** — a register value n means n / s (a correctly rounded division: the "
+          "double nearest to the exact quotient; each register's `unit` line gives the LSB), and the driver "
+          "writes n = nearest(value * s):";
+    for (std::size_t k = 0; k < groups.size(); ++k) {
+        std::ostringstream s;
+        s << groups[k].first;
+        os << (k ? ";" : "") << " " << groups[k].second << ": s = " << s.str();
+    }
+    os << ". These are the values the core receives.\n\n";
+}
+
 void layouts(std::ostream& os) {
     os << "## Buffer layouts\n\n"
           "**Weight SRAM** — the physical bit array, so that a WBIT change re-interprets the same bits as the "
@@ -113,11 +137,11 @@ void layouts(std::ostream& os) {
           "exactly (OUT_DENOM = 2^ADC_BITS - 1). The numerators are the core's `mvm_engine::run` results bit for "
           "bit: every contribution sign * code * FS * 2^shift / L is a multiple of 1/L, so nothing is rounded. "
           "The buffer is written at DONE; bytes beyond BATCH * OUTPUTS * 8 keep their old contents.\n\n"
-          "**Fixed-point settings** — a register value n means: SIGMA_RAND, SIGMA_NL, CELL_SIGMA, "
-          "COL_GAIN_SIGMA, COL_OFFSET_SIGMA, CMP_OFFSET_SIGMA, SAR_CAP_SIGMA, FLASH_TH_SIGMA: the double "
-          "nearest to n * 1e-4 % (computed as n / 1e4); GAIN_COMP: the double nearest to n * 1e-6 per count (n / "
-          "1e6). These are the values the core receives.\n\n"
-          "**Noise keys** — the core's `stream_key` is {seed = SEED_HI:SEED_LO, die = DIE_ID, macro = MACRO_ID, "
+          "**Encodings** — every register that carries a core parameter says how in its `encoding` line "
+          "below, from the codec its table entry binds (tlm/param_codec.hpp): the macro decodes it with that "
+          "codec at START and the firmware driver encodes it with the same one.\n\n";
+    fixed_point_settings(os);
+    os << "**Noise keys** — the core's `stream_key` is {seed = SEED_HI:SEED_LO, die = DIE_ID, macro = MACRO_ID, "
           "layer = LAYER_ID, column_base = COLUMN_BASE}; the first vector's global index is VECTOR_BASE_HI:LO.\n\n"
           "**Static mismatch** — the core also receives adc_arch = ADC_KIND and adcs = HW_ADCS. Mismatch is "
           "frozen per (SEED, DIE_ID, MACRO_ID) and keyed by physical column COLUMN_BASE + o * WBIT + i and by "
@@ -147,6 +171,7 @@ void details(std::ostream& os) {
         os << "* access: " << to_string(r.acc) << ", width " << r.width << ", reset " << reset_text(r) << "\n";
         if (!r.unit.empty()) os << "* unit: " << r.unit << "\n";
         if (!r.core_name.empty()) os << "* core parameter: `" << r.core_name << "`\n";
+        if (r.codec) os << "* encoding: " << r.codec->describe() << "\n";
         os << "* " << r.description << "\n";
         if (!r.side_effects.empty()) os << "* side effects: " << r.side_effects << "\n";
         if (!r.fields.empty()) {

@@ -66,6 +66,7 @@ public:
     entry& reset_from(std::string src) { m_r.reset_source = std::move(src); return *this; }
     entry& unit(std::string u) { m_r.unit = std::move(u); return *this; }
     entry& core(std::string c) { m_r.core_name = std::move(c); return *this; }
+    entry& codec(std::optional<param_codec> c) { m_r.codec = std::move(c); return *this; }
     entry& count(unsigned n) { m_r.count = n; return *this; }
     entry& desc(std::string d) { m_r.description = std::move(d); return *this; }
     entry& effects(std::string e) { m_r.side_effects = std::move(e); return *this; }
@@ -83,10 +84,14 @@ const char* const config_effects =
     "value invalidates all DMI grants.";
 
 void add_config(std::vector<register_info>& t, const char* name, std::uint32_t off, std::uint32_t reset,
-                const char* core, const char* unit, const char* d) {
+                const char* core, const char* unit, const char* d, std::optional<param_codec> codec = std::nullopt) {
     entry(t, name, off, access::rw, reg_group::configuration)
-        .reset(reset).core(core).unit(unit).desc(d).effects(config_effects);
+        .reset(reset).core(core).unit(unit).desc(d).effects(config_effects).codec(std::move(codec));
 }
+
+using P = core::cim_params;
+param_codec int_of(int P::*f) { return param_codec::integer(f); }
+param_codec pct(double P::*f) { return param_codec::fixed_point(f, sigma_lsb_per_pct); }
 
 void add_counter(std::vector<register_info>& t, const char* name, std::uint32_t lo, const char* unit,
                  const char* d) {
@@ -162,41 +167,58 @@ std::vector<register_info> build() {
         .reset_from("macro_config::clock_period_ps")
         .desc("Macro clock period; CYCLES counts these clocks.");
 
-    add_config(t, "WBIT", reg::wbit, 8, "wbit", "bits", "Weight bits, two's complement: 2..16.");
+    add_config(t, "WBIT", reg::wbit, 8, "wbit", "bits", "Weight bits, two's complement: 2..16.",
+               int_of(&P::wbit));
     add_config(t, "XBIT", reg::xbit, 8, "xbit", "bits",
                "Activation bits: 1..16 unsigned, 2..16 signed. XBIT <= 8 stores one byte per input code, "
-               "else two.");
+               "else two.",
+               int_of(&P::xbit));
     add_config(t, "SIGNED_ACT", reg::signed_act, 0, "signed_act", "",
-               "0: unsigned activations; 1: two's complement activations with a separate sign cycle.");
+               "0: unsigned activations; 1: two's complement activations with a separate sign cycle.",
+               param_codec::flag(&P::signed_act));
     add_config(t, "ACT_ENC", reg::act_enc, 1, "act_enc", "bits",
                "Activation bits driven per cycle: 1 = bit-serial; e > 1 = bit-parallel with a 2^e-level "
-               "DAC. 1..XBIT (1..XBIT-1 signed), at most 12.");
+               "DAC. 1..XBIT (1..XBIT-1 signed), at most 12.",
+               int_of(&P::act_enc));
     add_config(t, "ADC_KIND", reg::adc_kind, adc_kind_sar, "adc_arch", "",
                "ADC architecture: 0 ideal (1 clock), 1 SAR (one clock per bit), 2 flash (1 clock). It sets "
                "latency, energy and which static-mismatch models apply (docs/models.md); with every "
-               "*_SIGMA mismatch register at 0 the transfer is the ideal ADC of SEMANTICS.md for all three.");
-    add_config(t, "ADC_BITS", reg::adc_bits, 8, "adc_bits", "bits", "ADC resolution: 1..16.");
+               "*_SIGMA mismatch register at 0 the transfer is the ideal ADC of SEMANTICS.md for all three.",
+               param_codec::enumeration(&P::adc_arch,
+                                        {{adc_kind_ideal, "ideal"}, {adc_kind_sar, "sar"}, {adc_kind_flash, "flash"}}));
+    add_config(t, "ADC_BITS", reg::adc_bits, 8, "adc_bits", "bits", "ADC resolution: 1..16.",
+               int_of(&P::adc_bits));
     add_config(t, "ROW_PAR", reg::row_par, 255, "row_parallelism", "rows",
                "Row parallelism: rows summed per analog operation (ASiM nrow), the 1-bit full scale. "
-               "1..65536.");
+               "1..65536.",
+               int_of(&P::row_parallelism));
     add_config(t, "HYBRID_LEVELS", reg::hybrid_levels, 0, "hybrid_levels", "levels",
-               "HCiM: anti-diagonals of the cycle grid from the MSB corner computed by the digital unit.");
+               "HCiM: anti-diagonals of the cycle grid from the MSB corner computed by the digital unit.",
+               int_of(&P::hybrid_levels));
     add_config(t, "DIGITAL_MODE", reg::digital_mode, digital_mode_exact, "digital", "",
-               "HCiM digital cycles: 0 exact counts; 1 ASiM mode, the count still passes the ADC.");
+               "HCiM digital cycles: 0 exact counts; 1 ASiM mode, the count still passes the ADC.",
+               param_codec::enumeration(&P::digital, {{digital_mode_exact, "exact"}, {digital_mode_adc, "adc"}}));
     add_config(t, "VOTING_LEVELS", reg::voting_levels, 0, "voting_levels", "levels",
-               "Anti-diagonals (after the hybrid ones) converted VOTING_SAMPLES times and voted.");
+               "Anti-diagonals (after the hybrid ones) converted VOTING_SAMPLES times and voted.",
+               int_of(&P::voting_levels));
     add_config(t, "VOTING_SAMPLES", reg::voting_samples, 1, "voting_samples", "samples",
-               "Conversions per voted cycle S: 1..255.");
+               "Conversions per voted cycle S: 1..255.",
+               int_of(&P::voting_samples));
     add_config(t, "VOTE_RULE", reg::vote_rule, vote_rule_mode_min, "vote", "",
-               "Vote resolution: 0 the smallest most frequent code (ASiM), 1 the lower median.");
+               "Vote resolution: 0 the smallest most frequent code (ASiM), 1 the lower median.",
+               param_codec::enumeration(&P::vote, {{vote_rule_mode_min, "mode_min"}, {vote_rule_median, "median"}}));
     add_config(t, "SIGMA_RAND", reg::sigma_rand, 0, "sigma_rand", "1e-4 % of full scale",
-               "Random conversion noise sigma: 10000 = 1 %.");
+               "Random conversion noise sigma: 10000 = 1 %.",
+               pct(&P::sigma_rand));
     add_config(t, "SIGMA_NL", reg::sigma_nl, 0, "sigma_nl", "1e-4 % of full scale",
-               "Count-dependent noise sigma (divided by sqrt(v * nrow + 1)): 10000 = 1 %.");
+               "Count-dependent noise sigma (divided by sqrt(v * nrow + 1)): 10000 = 1 %.",
+               pct(&P::sigma_nl));
     add_config(t, "GAIN_COMP", reg::gain_comp, 0, "gain_compression", "1e-6 per count",
-               "Current-domain gain compression alpha, c' = c / (1 + alpha c): 1000 = 0.001.");
+               "Current-domain gain compression alpha, c' = c / (1 + alpha c): 1000 = 0.001.",
+               param_codec::fixed_point(&P::gain_compression, gain_comp_lsb_per_unit));
     add_config(t, "CELL_SIGMA", reg::cell_sigma, 0, "cell_sigma", "1e-4 % of one cell",
-               "Current-domain static cell variation, frozen per (SEED, DIE_ID, MACRO_ID): 10000 = 1 %.");
+               "Current-domain static cell variation, frozen per (SEED, DIE_ID, MACRO_ID): 10000 = 1 %.",
+               pct(&P::cell_sigma));
     add_config(t, "SEED_LO", reg::seed_lo, 0, "seed", "",
                "Random seed, bits 31:0. With DIE_ID, MACRO_ID and LAYER_ID it keys every noise draw.");
     add_config(t, "SEED_HI", reg::seed_hi, 0, "", "", "Random seed, bits 63:32.");
@@ -226,17 +248,22 @@ std::vector<register_info> build() {
     add_config(t, "TILE_COUNT", reg::tile_count, 0, "", "tiles", "Entries of the tile list used: 1..64.");
     add_config(t, "COL_GAIN_SIGMA", reg::col_gain_sigma, 0, "sigma_col_gain", "1e-4 %",
                "Static column gain mismatch sigma, v' = (1 + g_c) v + o_c, frozen per (SEED, DIE_ID, MACRO_ID, "
-               "column): 10000 = 1 %.");
+               "column): 10000 = 1 %.",
+               pct(&P::sigma_col_gain));
     add_config(t, "COL_OFFSET_SIGMA", reg::col_offset_sigma, 0, "sigma_col_offset", "1e-4 % of full scale",
-               "Static column offset mismatch sigma o_c: 10000 = 1 %.");
+               "Static column offset mismatch sigma o_c: 10000 = 1 %.",
+               pct(&P::sigma_col_offset));
     add_config(t, "CMP_OFFSET_SIGMA", reg::cmp_offset_sigma, 0, "sigma_cmp_offset", "1e-4 % of full scale",
                "Static comparator offset sigma per ADC (ADC_KIND SAR or flash; column c uses ADC c mod HW_ADCS): "
-               "10000 = 1 %.");
+               "10000 = 1 %.",
+               pct(&P::sigma_cmp_offset));
     add_config(t, "SAR_CAP_SIGMA", reg::sar_cap_sigma, 0, "sigma_sar_cap", "1e-4 % of a unit capacitor",
                "SAR unit-capacitor mismatch sigma (ADC_KIND SAR): bit b weighs 2^b (1 + eps_b), eps_b ~ "
-               "N(0, sigma^2 / 2^b): 10000 = 1 %.");
+               "N(0, sigma^2 / 2^b): 10000 = 1 %.",
+               pct(&P::sigma_sar_cap));
     add_config(t, "FLASH_TH_SIGMA", reg::flash_th_sigma, 0, "sigma_flash_th", "1e-4 % of full scale",
-               "Flash per-comparator threshold spread sigma (ADC_KIND flash): 10000 = 1 %.");
+               "Flash per-comparator threshold spread sigma (ADC_KIND flash): 10000 = 1 %.",
+               pct(&P::sigma_flash_th));
     entry(t, "TILE", reg::tile, A::rw, G::configuration).count(reg::max_tiles).core("tiles")
         .desc("Row tile n: rows [BEGIN, END) summed by one analog operation. Tiles are sorted, "
               "non-overlapping, at most ROW_PAR rows, inside ROWS_USED; rows in no tile are skipped "
@@ -284,6 +311,22 @@ const register_info* find_register_for_core_name(const std::string& core_name) {
     for (const register_info& r : register_table())
         if (!r.core_name.empty() && r.core_name == base) return &r;
     return nullptr;
+}
+
+const std::vector<const register_info*>& parameter_registers() {
+    static const std::vector<const register_info*> regs = [] {
+        std::vector<const register_info*> v;
+        for (const register_info& r : register_table())
+            if (r.codec) v.push_back(&r);
+        return v;
+    }();
+    return regs;
+}
+
+core::cim_params register_values(const core::cim_params& p) {
+    core::cim_params q = p;
+    for (const register_info* r : parameter_registers()) r->codec->decode(r->codec->encode(p, r->core_name), q, r->name);
+    return q;
 }
 
 const std::vector<error_code_info>& error_codes() {

@@ -9,8 +9,10 @@
 #pragma once
 
 #include <acim/core/cim_params.hpp>
+#include <acim/tlm/param_codec.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,9 @@ struct register_info {
     std::string reset_source;    // empty: `reset` is the constant; else the macro_config field
     std::string unit;            // physical unit and fixed-point scale of the value, if any
     std::string core_name;       // the core parameter this register configures, if any
+    // For a register that holds one core::cim_params field: the field and its encoding. The macro
+    // decodes it at START, the driver encodes it, the documentation prints it.
+    std::optional<param_codec> codec;
     std::string description;
     std::string side_effects;
     std::vector<field_info> fields;
@@ -73,6 +78,12 @@ const std::vector<register_info>& register_table();
 const register_info* find_register(std::uint32_t offset);
 // The register a core parameter name refers to ("wbit", "tiles[3]" -> TILE), or nullptr.
 const register_info* find_register_for_core_name(const std::string& core_name);
+// The registers that carry a core::cim_params field (those with a codec), in offset order.
+const std::vector<const register_info*>& parameter_registers();
+// p with every register-carried field replaced by what the macro decodes from the driver's
+// encoding of it (fixed-point settings rounded to their LSB): the values the macro computes with.
+// Throws codec_error for a value with no encoding.
+core::cim_params register_values(const core::cim_params& p);
 
 // Register offsets inside the register block.
 namespace reg {

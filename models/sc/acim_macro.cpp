@@ -41,8 +41,6 @@ std::string hex(std::uint64_t v) {
     return os.str();
 }
 
-int as_int(std::uint32_t v) { return v > static_cast<std::uint32_t>(INT_MAX) ? INT_MAX : static_cast<int>(v); }
-
 // Copies between the payload and a window at `offset`, honouring streaming width and byte enables.
 // Returns the bytes transferred.
 std::size_t transfer(::tlm::tlm_generic_payload& gp, unsigned char* mem, std::uint64_t offset) {
@@ -403,7 +401,6 @@ void acim_macro::sync(const sc_time& t) {
 
 void acim_macro::start(const sc_time& t, const sc_time& t_start) {
     mvm_job job;
-    adc_kind kind = adc_kind::sar;
     auto fail = [&](regmap::error_code code, std::uint64_t where, const std::string& why) {
         const std::string msg = std::string(name()) + ": START rejected: " + why;
         SC_REPORT_WARNING(msg_type, msg.c_str());
@@ -418,7 +415,7 @@ void acim_macro::start(const sc_time& t, const sc_time& t_start) {
     const bool traced = m_tracer && m_tracer->in_window(m_runs_started);
     mvm_backend& backend = traced ? static_cast<mvm_backend&>(*m_chain) : *m_backend;
     try {
-        prepare_run(job, kind);
+        prepare_run(job);
         if (traced) m_tracer->begin_run(m_runs_started, job);
         backend.compute(job, m_staged);
     } catch (const run_fault& f) {
@@ -441,7 +438,7 @@ void acim_macro::start(const sc_time& t, const sc_time& t_start) {
     run_shape s;
     s.params = &job.params;
     s.plan = &plan;
-    s.adc = kind;
+    s.adc = job.params.adc_arch;
     s.outputs = job.outputs;
     s.rows = job.rows;
     s.tiles = &job.tiles;
@@ -460,7 +457,7 @@ void acim_macro::start(const sc_time& t, const sc_time& t_start) {
     invalidate_dmi();
 }
 
-void acim_macro::prepare_run(mvm_job& job, adc_kind& kind) {
+void acim_macro::prepare_run(mvm_job& job) {
     auto value = [this](std::uint32_t off) { return m_bank.get(off); };
     auto fault = [&](std::uint32_t off, const std::string& why) {
         return run_fault{regmap::error_code::bad_config, regmap::addr::reg_base + off,
@@ -469,38 +466,17 @@ void acim_macro::prepare_run(mvm_job& job, adc_kind& kind) {
     auto check_enum = [&](std::uint32_t off, std::uint32_t max) {
         if (value(off) > max) throw fault(off, "must lie in [0, " + std::to_string(max) + "]");
     };
-    check_enum(regmap::reg::signed_act, 1);
-    check_enum(regmap::reg::adc_kind, regmap::adc_kind_flash);
-    check_enum(regmap::reg::digital_mode, regmap::digital_mode_adc);
-    check_enum(regmap::reg::vote_rule, regmap::vote_rule_median);
-    check_enum(regmap::reg::tile_mode, regmap::tile_mode_list);
-
+    // Every register that carries a core parameter decodes through its table entry's codec.
     core::cim_params& p = job.params;
-    p.wbit = as_int(value(regmap::reg::wbit));
-    p.xbit = as_int(value(regmap::reg::xbit));
-    p.signed_act = value(regmap::reg::signed_act) != 0;
-    p.act_enc = as_int(value(regmap::reg::act_enc));
-    p.adc_bits = as_int(value(regmap::reg::adc_bits));
-    p.row_parallelism = as_int(value(regmap::reg::row_par));
-    p.hybrid_levels = as_int(value(regmap::reg::hybrid_levels));
-    p.digital = value(regmap::reg::digital_mode) == regmap::digital_mode_adc ? core::digital_mode::adc
-                                                                             : core::digital_mode::exact;
-    p.voting_levels = as_int(value(regmap::reg::voting_levels));
-    p.voting_samples = as_int(value(regmap::reg::voting_samples));
-    p.vote = value(regmap::reg::vote_rule) == regmap::vote_rule_median ? core::vote_rule::median
-                                                                       : core::vote_rule::mode_min;
-    p.sigma_rand = value(regmap::reg::sigma_rand) / regmap::sigma_lsb_per_pct;
-    p.sigma_nl = value(regmap::reg::sigma_nl) / regmap::sigma_lsb_per_pct;
-    p.gain_compression = value(regmap::reg::gain_comp) / regmap::gain_comp_lsb_per_unit;
-    p.cell_sigma = value(regmap::reg::cell_sigma) / regmap::sigma_lsb_per_pct;
-    kind = static_cast<adc_kind>(value(regmap::reg::adc_kind));  // ADC_KIND holds the enumerator's value
-    p.adc_arch = kind;
+    for (const regmap::register_info* r : regmap::parameter_registers()) {
+        try {
+            r->codec->decode(value(r->offset), p, r->name);
+        } catch (const regmap::codec_error& e) {
+            throw fault(r->offset, "must lie in " + e.valid());
+        }
+    }
+    check_enum(regmap::reg::tile_mode, regmap::tile_mode_list);
     p.adcs = static_cast<int>(m_cfg.adcs);
-    p.sigma_col_gain = value(regmap::reg::col_gain_sigma) / regmap::sigma_lsb_per_pct;
-    p.sigma_col_offset = value(regmap::reg::col_offset_sigma) / regmap::sigma_lsb_per_pct;
-    p.sigma_cmp_offset = value(regmap::reg::cmp_offset_sigma) / regmap::sigma_lsb_per_pct;
-    p.sigma_sar_cap = value(regmap::reg::sar_cap_sigma) / regmap::sigma_lsb_per_pct;
-    p.sigma_flash_th = value(regmap::reg::flash_th_sigma) / regmap::sigma_lsb_per_pct;
     p.validate();  // parameter_error names the field; start() maps it to its register
 
     const std::uint32_t rows = value(regmap::reg::rows_used);
@@ -566,7 +542,6 @@ void acim_macro::prepare_run(mvm_job& job, adc_kind& kind) {
     job.key.layer = value(regmap::reg::layer_id);
     job.key.column_base = value(regmap::reg::column_base);
     job.key.tile_base = value(regmap::reg::tile_base);
-    job.adc = kind;
 }
 
 void acim_macro::complete() {

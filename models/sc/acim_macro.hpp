@@ -118,7 +118,7 @@ private:
     // Completes a run whose completion time has been reached at local time t.
     void sync(const sc_core::sc_time& t);
     void start(const sc_core::sc_time& t, const sc_core::sc_time& t_start);
-    void prepare_run(mvm_job& job, adc_kind& kind);
+    void prepare_run(mvm_job& job);
     void complete();
     void soft_reset(const sc_core::sc_time& t);
     void clear_counters();

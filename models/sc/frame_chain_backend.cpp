@@ -48,7 +48,7 @@ void frame_chain_backend::set_timing(const mvm_job& job) {
     run_shape s;
     s.params = &m_plan->params();
     s.plan = &m_plan->plan();
-    s.adc = job.adc;
+    s.adc = job.params.adc_arch;
     s.outputs = job.outputs;
     s.rows = job.rows;
     s.tiles = &m_plan->tiles();
@@ -64,7 +64,7 @@ void frame_chain_backend::set_timing(const mvm_job& job) {
     m_wordline->set_cycle_clocks(std::move(dac));
     m_array->set_cycle_clocks(std::move(bitline));
     m_adc->set_cycle_clocks(std::move(adc));
-    m_adc->set_kind(job.adc);
+    m_adc->set_kind(job.params.adc_arch);
     m_digital->set_cycle_clocks(std::move(digital));
     m_shift_add->set_cycle_clocks(std::vector<std::uint64_t>(Q, 0));  // pipelined: only the drain shows
 }

@@ -129,7 +129,7 @@ void macro_tracer::begin_run(std::uint64_t run, const mvm_job& job) {
     r->run = run;
     r->first_vector = job.first_vector;
     r->vectors = std::min<std::size_t>(m_cfg.trace_vectors, job.vectors);
-    r->adc = job.adc;
+    r->adc = job.params.adc_arch;
     m_recording = std::move(r);
     shift_add& sa = m_chain.backend_adder();
     if (sa.monitor() != this) m_forward = sa.monitor();

@@ -29,8 +29,7 @@ struct mvm_job {
     std::size_t vectors = 0;
     bool inputs_checked = false;            // every input code is known to lie in the XBIT range
     std::uint64_t first_vector = 0;         // global index of inputs' first vector
-    core::stream_key key;
-    adc_kind adc = adc_kind::sar;           // ADC architecture: timing only
+    core::stream_key key;                   // params.adc_arch is the ADC architecture (ADC_KIND)
 };
 
 struct mvm_result {

@@ -2,8 +2,9 @@
 
 #include <acim/tlm/buffer_layout.hpp>
 
+#include <acim/tlm/register_table.hpp>
+
 #include <algorithm>
-#include <cmath>
 #include <sstream>
 
 namespace acim::vp {
@@ -18,17 +19,6 @@ std::string hex(std::uint64_t v) {
     os << "0x" << std::hex << std::uppercase << v;
     return os.str();
 }
-
-// Register value of a fixed-point setting (docs/register_map.md, "Fixed-point settings").
-std::uint32_t fixed_point(double v, double lsb_per_unit, const char* name) {
-    const double n = std::nearbyint(v * lsb_per_unit);
-    if (!std::isfinite(v) || v < 0.0 || n > 4294967295.0)
-        throw driver_error(std::string("layer setting ") + name + " = " + std::to_string(v) +
-                           " has no register encoding (0 .. " + std::to_string(4294967295.0 / lsb_per_unit) + ")");
-    return static_cast<std::uint32_t>(n);
-}
-
-std::uint32_t u32(int v) { return static_cast<std::uint32_t>(v); }
 
 std::int32_t code_min(int bits, bool is_signed) { return is_signed ? -(std::int32_t{1} << (bits - 1)) : 0; }
 std::int32_t code_max(int bits, bool is_signed) {
@@ -77,21 +67,11 @@ const macro_info& acim_driver::probe() {
 }
 
 core::cim_params acim_driver::register_values(const core::cim_params& p) {
-    core::cim_params q = p;
-    q.sigma_rand = fixed_point(p.sigma_rand, regmap::sigma_lsb_per_pct, "sigma_rand") / regmap::sigma_lsb_per_pct;
-    q.sigma_nl = fixed_point(p.sigma_nl, regmap::sigma_lsb_per_pct, "sigma_nl") / regmap::sigma_lsb_per_pct;
-    q.gain_compression = fixed_point(p.gain_compression, regmap::gain_comp_lsb_per_unit, "gain_compression") /
-                         regmap::gain_comp_lsb_per_unit;
-    q.cell_sigma = fixed_point(p.cell_sigma, regmap::sigma_lsb_per_pct, "cell_sigma") / regmap::sigma_lsb_per_pct;
-    const auto pct = [](double v, const char* name) {
-        return fixed_point(v, regmap::sigma_lsb_per_pct, name) / regmap::sigma_lsb_per_pct;
-    };
-    q.sigma_col_gain = pct(p.sigma_col_gain, "sigma_col_gain");
-    q.sigma_col_offset = pct(p.sigma_col_offset, "sigma_col_offset");
-    q.sigma_cmp_offset = pct(p.sigma_cmp_offset, "sigma_cmp_offset");
-    q.sigma_sar_cap = pct(p.sigma_sar_cap, "sigma_sar_cap");
-    q.sigma_flash_th = pct(p.sigma_flash_th, "sigma_flash_th");
-    return q;
+    try {
+        return regmap::register_values(p);
+    } catch (const regmap::codec_error& e) {
+        throw driver_error(e.what());
+    }
 }
 
 void acim_driver::configure(const layer_config& l) {
@@ -103,11 +83,8 @@ void acim_driver::configure(const layer_config& l) {
     if (p.xbit < 1 || p.xbit > 16) throw driver_error("layer xbit = " + std::to_string(p.xbit) + " outside [1, 16]");
     if (p.cell_redraw || p.weight_bit_parallel)
         throw driver_error("cell_redraw and weight_bit_parallel have no register encoding");
-    // Static mismatch: the macro converts with ADC_KIND and HW_ADCS ADCs; a reference computed
-    // with other values would silently differ.
-    if (p.mismatch() && static_cast<std::uint32_t>(p.adc_arch) != static_cast<std::uint32_t>(l.adc))
-        throw driver_error(std::string("layer params.adc_arch = ") + core::to_string(p.adc_arch) +
-                           " differs from the layer's ADC kind " + sc::to_string(l.adc) + " (static mismatch)");
+    // Static mismatch: the macro converts with HW_ADCS ADCs; a reference computed with another
+    // count would silently differ.
     if (p.mismatch() && p.adcs != 0 && static_cast<std::uint32_t>(p.adcs) != m_info.adcs)
         throw driver_error("layer params.adcs = " + std::to_string(p.adcs) + " differs from " + where() +
                            " HW_ADCS = " + std::to_string(m_info.adcs) + " (static mismatch)");
@@ -122,30 +99,11 @@ void acim_driver::configure(const layer_config& l) {
                            std::to_string(R::max_tiles));
     for (const core::row_tile& t : l.tiles)
         if (t.begin > 0xFFFFu || t.end > 0xFFFFu) throw driver_error("row tile bounds must fit 16 bits");
-    (void)register_values(p);  // every fixed-point setting encodable, before any register changes
+    (void)register_values(p);  // every register-carried setting encodable, before any register changes
 
     m_configured = false;
-    wr(R::wbit, u32(p.wbit));
-    wr(R::xbit, u32(p.xbit));
-    wr(R::signed_act, p.signed_act ? 1u : 0u);
-    wr(R::act_enc, u32(p.act_enc));
-    wr(R::adc_kind, static_cast<std::uint32_t>(l.adc));
-    wr(R::adc_bits, u32(p.adc_bits));
-    wr(R::row_par, u32(p.row_parallelism));
-    wr(R::hybrid_levels, u32(p.hybrid_levels));
-    wr(R::digital_mode, p.digital == core::digital_mode::adc ? regmap::digital_mode_adc : regmap::digital_mode_exact);
-    wr(R::voting_levels, u32(p.voting_levels));
-    wr(R::voting_samples, u32(p.voting_samples));
-    wr(R::vote_rule, p.vote == core::vote_rule::median ? regmap::vote_rule_median : regmap::vote_rule_mode_min);
-    wr(R::sigma_rand, fixed_point(p.sigma_rand, regmap::sigma_lsb_per_pct, "sigma_rand"));
-    wr(R::sigma_nl, fixed_point(p.sigma_nl, regmap::sigma_lsb_per_pct, "sigma_nl"));
-    wr(R::gain_comp, fixed_point(p.gain_compression, regmap::gain_comp_lsb_per_unit, "gain_compression"));
-    wr(R::cell_sigma, fixed_point(p.cell_sigma, regmap::sigma_lsb_per_pct, "cell_sigma"));
-    wr(R::col_gain_sigma, fixed_point(p.sigma_col_gain, regmap::sigma_lsb_per_pct, "sigma_col_gain"));
-    wr(R::col_offset_sigma, fixed_point(p.sigma_col_offset, regmap::sigma_lsb_per_pct, "sigma_col_offset"));
-    wr(R::cmp_offset_sigma, fixed_point(p.sigma_cmp_offset, regmap::sigma_lsb_per_pct, "sigma_cmp_offset"));
-    wr(R::sar_cap_sigma, fixed_point(p.sigma_sar_cap, regmap::sigma_lsb_per_pct, "sigma_sar_cap"));
-    wr(R::flash_th_sigma, fixed_point(p.sigma_flash_th, regmap::sigma_lsb_per_pct, "sigma_flash_th"));
+    // Every register that carries a core parameter, in offset order, encoded by its table entry.
+    for (const regmap::register_info* r : regmap::parameter_registers()) wr(r->offset, r->codec->encode(p, r->core_name));
     wr(R::seed_lo, static_cast<std::uint32_t>(l.key.seed & 0xFFFFFFFFu));
     wr(R::seed_hi, static_cast<std::uint32_t>(l.key.seed >> 32));
     wr(R::die_id, l.key.die);

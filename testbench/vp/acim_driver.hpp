@@ -38,9 +38,8 @@ struct macro_info {
 
 // One layer (or one tile of a layer) as the macro computes it.
 struct layer_config {
-    core::cim_params params;               // precision, encoding, ADC, HCiM, voting, noise
-    sc::adc_kind adc = sc::adc_kind::sar;  // ADC_KIND: latency, energy and, with mismatch on,
-                                           // the converter model (must equal params.adc_arch then)
+    core::cim_params params;               // precision, encoding, ADC (ADC_KIND = adc_arch), HCiM,
+                                           // voting, noise: every register-carried field
     std::size_t rows = 1;                  // reduction length: ROWS_USED
     std::size_t outputs = 1;               // output channels: OUTPUTS
     std::vector<core::row_tile> tiles;     // empty: dense tiles of ROW_PAR rows

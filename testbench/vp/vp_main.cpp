@@ -55,7 +55,6 @@ std::vector<tile> split_layer(const options& o, const core::cim_params& p, const
     for (std::size_t m = 0; m < 2; ++m) {
         vp::layer_config& l = t[m].layer;
         l.params = p;
-        l.adc = sc::adc_kind::sar;
         l.key.seed = o.seed;
         l.key.die = 0;
         l.key.macro = 0;  // one logical macro: the split reproduces the unsplit layer (column split)
@@ -105,6 +104,7 @@ std::vector<unsigned char> to_bytes(const std::vector<std::int32_t>& x) {
 
 int run(const options& o) {
     core::cim_params p;  // W8A8, bit-serial, 8-bit SAR ADC, nrow 255
+    p.adc_arch = core::adc_architecture::sar;  // ADC_KIND
     p.sigma_rand = o.sigma;
     p = vp::acim_driver::register_values(p);
 

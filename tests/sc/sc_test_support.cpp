@@ -275,7 +275,7 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> config_writes(const layer_s
         {R::xbit, u(p.xbit)},
         {R::signed_act, p.signed_act ? 1u : 0u},
         {R::act_enc, u(p.act_enc)},
-        {R::adc_kind, static_cast<std::uint32_t>(l.adc)},
+        {R::adc_kind, static_cast<std::uint32_t>(p.adc_arch)},
         {R::adc_bits, u(p.adc_bits)},
         {R::row_par, u(p.row_parallelism)},
         {R::hybrid_levels, u(p.hybrid_levels)},

@@ -87,7 +87,6 @@ void run_bench(const sc::macro_config& cfg, const std::function<void(macro_bench
 // A layer to run on the macro, with its data.
 struct layer_setup {
     core::cim_params p;
-    sc::adc_kind adc = sc::adc_kind::sar;
     std::size_t outputs = 1;
     std::size_t rows = 1;
     std::size_t vectors = 1;

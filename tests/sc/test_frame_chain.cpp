@@ -269,7 +269,7 @@ test::layer_setup setup_of(const chain_case& c) {
     l.key.column_base = c.column_base;
     l.key.tile_base = c.tile_base;
     l.key.seed = 0xC0FFEE + c.rows;
-    l.adc = c.adc;
+    l.p.adc_arch = c.adc;
     return l;
 }
 
@@ -396,7 +396,7 @@ TEST(frame_chain_runs, a_mismatch_sigma_the_adc_kind_lacks_points_at_its_registe
     core::cim_params p;
     p.sigma_sar_cap = 1.0;
     test::layer_setup l = test::random_layer(p, 8, 50, 4, 5);
-    l.adc = sc::adc_kind::flash;
+    l.p.adc_arch = sc::adc_kind::flash;
     std::map<std::string, std::map<std::string, std::uint64_t>> regs;
     test::expect_report(sc_core::SC_WARNING, sc::acim_macro::msg_type, "sigma_sar_cap");
     run_dual(
@@ -492,7 +492,7 @@ TEST(frame_chain_blocks, one_transaction_per_frame_each_block_adds_its_latency_a
     p.voting_samples = 3;
     p.sigma_rand = 0.4;
     test::layer_setup l = test::random_layer(p, 21, 230, 30, 9);
-    l.adc = sc::adc_kind::sar;
+    l.p.adc_arch = sc::adc_kind::sar;
     hop_log log;
     test::run_bench(cfg, [&](test::macro_bench& b) {
         auto* ctrl = dynamic_cast<sc::controller*>(sc_core::sc_find_object("dut.controller"));
@@ -515,7 +515,7 @@ TEST(frame_chain_blocks, one_transaction_per_frame_each_block_adds_its_latency_a
         sc::run_shape s;
         s.params = &l.p;
         s.plan = &plan;
-        s.adc = l.adc;
+        s.adc = l.p.adc_arch;
         s.outputs = l.outputs;
         s.rows = l.rows;
         s.tiles = &tiles;
@@ -563,7 +563,7 @@ TEST(frame_chain_blocks, one_transaction_per_frame_each_block_adds_its_latency_a
         EXPECT_EQ(b.dut.last_run_cost().energy.total(), e.total());
         EXPECT_DOUBLE_EQ(static_cast<double>(blocks[1]->stats().events) * cfg.e_wordline_fj, e.wordline);
         EXPECT_DOUBLE_EQ(static_cast<double>(blocks[2]->stats().events) * cfg.e_bitline_fj, e.bitline);
-        EXPECT_DOUBLE_EQ(static_cast<double>(blocks[3]->stats().events) * cost.conversion_energy(l.adc, l.p.adc_bits), e.adc);
+        EXPECT_DOUBLE_EQ(static_cast<double>(blocks[3]->stats().events) * cost.conversion_energy(l.p.adc_arch, l.p.adc_bits), e.adc);
         EXPECT_DOUBLE_EQ(static_cast<double>(blocks[4]->stats().events) * cfg.e_digital_bitop_fj, e.digital);
         EXPECT_DOUBLE_EQ(static_cast<double>(blocks[5]->stats().events) * cfg.e_shift_add_fj, e.shift_add);
         for (sc::frame_block* blk : blocks) EXPECT_EQ(blk->stats().frames, frames) << blk->name();

@@ -145,7 +145,7 @@ TEST_P(macro_mvm, bit_identical_to_the_core_engine) {
     l.first_vector = c.first_vector;
     l.key.column_base = c.column_base;
     l.key.tile_base = c.tile_base;
-    l.adc = c.adc;
+    l.p.adc_arch = c.adc;
     const test::engine_reference ref = test::run_engine(l);
 
     test::run_bench(cfg, [&](test::macro_bench& b) {

@@ -53,7 +53,7 @@ std::vector<core::row_tile> tiles_of(const test::layer_setup& l) {
 std::uint64_t expected_cycles(const sc::macro_config& cfg, const test::layer_setup& l) {
     const core::cycle_plan plan(l.p);
     const int P = plan.weight_cycles(), Q = plan.act_cycles();
-    const std::uint64_t t_conv = (l.adc == sc::adc_kind::sar ? static_cast<std::uint64_t>(l.p.adc_bits) : 1) +
+    const std::uint64_t t_conv = (l.p.adc_arch == sc::adc_kind::sar ? static_cast<std::uint64_t>(l.p.adc_bits) : 1) +
                                  cfg.adc_sample_cycles;
     std::uint64_t per_tile = 0;
     for (int j = 0; j < Q; ++j) {
@@ -108,7 +108,7 @@ double expected_energy(const sc::macro_config& cfg, const test::layer_setup& l, 
                 }
     }
     double conv = 0.0;
-    switch (l.adc) {
+    switch (l.p.adc_arch) {
     case sc::adc_kind::sar: conv = cfg.e_sar_bit_fj * l.p.adc_bits; break;
     case sc::adc_kind::flash: conv = cfg.e_flash_comparator_fj * static_cast<double>((1 << l.p.adc_bits) - 1); break;
     case sc::adc_kind::ideal: conv = cfg.e_ideal_conversion_fj; break;
@@ -193,7 +193,7 @@ TEST_P(macro_timing, done_time_cycles_and_energy_follow_the_formula) {
     sc::macro_config cfg = timing_instance();
     c.tweak(cfg);
     test::layer_setup l = test::random_layer(c.p, c.outputs, c.rows, c.vectors, 5 + c.outputs);
-    l.adc = c.adc;
+    l.p.adc_arch = c.adc;
     const test::engine_reference ref = test::run_engine(l);
     const std::uint64_t cycles = expected_cycles(cfg, l);
     const sc_time clk(static_cast<double>(cfg.clock_period_ps), sc_core::SC_PS);

@@ -178,7 +178,7 @@ void run_case(const trace_case& c) {
     std::vector<test::layer_setup> runs;
     for (std::size_t r = 0; r < 3; ++r) {
         test::layer_setup l = test::random_layer(c.p, c.outputs, c.rows, c.vectors, 500 + r);
-        l.adc = c.adc;
+        l.p.adc_arch = c.adc;
         l.first_vector = 100 * r;
         runs.push_back(l);
     }

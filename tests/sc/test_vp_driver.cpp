@@ -151,7 +151,7 @@ TEST(driver, static_mismatch_settings_reach_the_macro) {
     EXPECT_EQ(q.sigma_flash_th, 8123 / 1e4);
     EXPECT_EQ(q.sigma_col_gain, 15000 / 1e4);
     test::layer_setup l = test::random_layer(p, 10, 200, 12, 91);
-    l.adc = sc::adc_kind::flash;
+    l.p.adc_arch = sc::adc_kind::flash;
     l.key.die = 2;
     test::layer_setup ref_layer = l;
     ref_layer.p = q;
@@ -165,9 +165,6 @@ TEST(driver, static_mismatch_settings_reach_the_macro) {
     test::run_platform(test::one_macro_platform(), [&](vp::platform& plat, vp::cpu& cpu) {
         vp::acim_driver drv(cpu, plat.macro_base(0), 0);
         vp::layer_config lc = test::layer_of(l);
-        lc.adc = sc::adc_kind::sar;  // params say flash
-        expect_driver_error([&] { drv.configure(lc); }, "adc_arch");
-        lc = test::layer_of(l);
         lc.params.adcs = 16;  // the instance has 32
         expect_driver_error([&] { drv.configure(lc); }, "HW_ADCS");
         drv.configure(test::layer_of(l));

@@ -132,7 +132,7 @@ TEST_P(vp_mvm, driver_router_macro_is_bit_identical_to_the_core_engine) {
     cfg.cpu.quantum_ps = c.quantum_ps;
     test::layer_setup l = test::random_layer(c.p, c.outputs, c.rows, c.vectors, 300 + c.rows + c.outputs);
     l.tiles = c.tiles;
-    l.adc = c.adc;
+    l.p.adc_arch = c.adc;
     l.first_vector = c.first_vector;
     l.key.column_base = c.column_base;
     ASSERT_EQ(vp::acim_driver::register_values(l.p).sigma_rand, l.p.sigma_rand) << "the reference must use register values";

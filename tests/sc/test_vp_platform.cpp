@@ -53,6 +53,7 @@ TEST_P(platform_timing, interrupt_wakes_the_firmware_at_the_documented_completio
     m.buffer_bytes_per_cycle = 8;
 
     core::cim_params p;  // W8A8 bit-serial, 8-bit SAR, every cycle analog
+    p.adc_arch = core::adc_architecture::sar;  // ADC_KIND = SAR: one clock per bit
     p.row_parallelism = 100;
     p.sigma_rand = 0.5;
     const std::size_t O = 12, rows = 200, V = 10;
@@ -132,7 +133,7 @@ TEST(platform, two_macros_compute_different_layers_at_once) {
     pb.voting_samples = 3;
     pb.sigma_rand = 0.7;
     test::layer_setup b = test::random_layer(pb, 10, 150, 16, 12);
-    b.adc = sc::adc_kind::flash;
+    b.p.adc_arch = sc::adc_kind::flash;
     b.key.macro = 1;
 
     std::vector<std::int64_t> ya(a.vectors * a.outputs), yb(b.vectors * b.outputs);

@@ -40,7 +40,6 @@ vp::platform& run_platform(const vp::platform_config& cfg, const std::function<v
 vp::layer_config layer_of(const layer_setup& l) {
     vp::layer_config c;
     c.params = l.p;
-    c.adc = l.adc;
     c.rows = l.rows;
     c.outputs = l.outputs;
     c.tiles = l.tiles;

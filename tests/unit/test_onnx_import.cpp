@@ -236,6 +236,31 @@ TEST(OnnxImport, UnsupportedOpNamesNodeAndOp) {
     EXPECT_NE(e.find("Einsum"), std::string::npos) << e;
 }
 
+// Input and output counts are checked for every node before any node is read (the fuzzer found a
+// Gemm without an output that was read by index).
+TEST(OnnxImport, NodeWithoutOutputIsRejectedByName) {
+    auto m = tiny_model();
+    m.mutable_graph()->mutable_node(6)->clear_output();  // the Gemm "fc"
+    const std::string e = error_of(m);
+    EXPECT_NE(e.find("node 'fc' (Gemm): has 0 outputs; Gemm gives 1"), std::string::npos) << e;
+}
+
+TEST(OnnxImport, WrongInputCountsAreRejectedForEveryNode) {
+    auto m = tiny_model();
+    m.mutable_graph()->mutable_node(6)->add_input("b");
+    m.mutable_graph()->mutable_node(6)->add_input("extra");      // Gemm: 4 inputs
+    m.mutable_graph()->mutable_node(2)->clear_input();           // DequantizeLinear: none
+    add_node(*m.mutable_graph(), "Concat", {}, {"c"}, "cat");    // Concat: none
+    add_node(*m.mutable_graph(), "Relu", {"y"}, {""}, "r");      // an unnamed first output
+    const std::string e = error_of(m);
+    EXPECT_NE(e.find("4 blockers"), std::string::npos) << e;
+    EXPECT_NE(e.find("node 'fc' (Gemm): has 4 inputs; Gemm takes 2 to 3"), std::string::npos) << e;
+    EXPECT_NE(e.find("node 'wd' (DequantizeLinear): has 0 inputs; DequantizeLinear takes 2 to 3"), std::string::npos)
+        << e;
+    EXPECT_NE(e.find("node 'cat' (Concat): has 0 inputs; Concat takes at least 1"), std::string::npos) << e;
+    EXPECT_NE(e.find("node 'r' (Relu): its first output has no name"), std::string::npos) << e;
+}
+
 TEST(OnnxImport, MalformedBytesAreRejected) {
     EXPECT_THROW(parse_onnx("this is not a protobuf \x01\x02\x03", "junk.onnx"), model_error);
     EXPECT_THROW(load_onnx("/nonexistent/model.onnx"), model_error);

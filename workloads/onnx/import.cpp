@@ -28,6 +28,59 @@ std::string where(const onnx::NodeProto& n) {
            n.op_type() + ")";
 }
 
+// The input and output counts the ONNX operator set allows (all opsets this importer reads), checked
+// for every node before any node is read, so no later access by index can run past a malformed
+// node's inputs or outputs. `max_in` < 0: variadic.
+struct arity {
+    int min_in, max_in, min_out, max_out;
+};
+
+const arity* arity_of(const std::string& op) {
+    static const std::map<std::string, arity> table = {
+        {"Conv", {2, 3, 1, 1}},        {"Gemm", {2, 3, 1, 1}},
+        {"MatMul", {2, 2, 1, 1}},      {"QuantizeLinear", {2, 3, 1, 1}},
+        {"DequantizeLinear", {2, 3, 1, 1}}, {"Clip", {1, 3, 1, 1}},
+        {"Relu", {1, 1, 1, 1}},        {"MaxPool", {1, 1, 1, 2}},
+        {"AveragePool", {1, 1, 1, 1}}, {"GlobalAveragePool", {1, 1, 1, 1}},
+        {"Flatten", {1, 1, 1, 1}},     {"Reshape", {1, 2, 1, 1}},
+        {"Add", {2, 2, 1, 1}},         {"BatchNormalization", {5, 5, 1, 5}},
+        {"Shape", {1, 1, 1, 1}},       {"Gather", {2, 2, 1, 1}},
+        {"Concat", {1, -1, 1, 1}},     {"Unsqueeze", {1, 2, 1, 1}},
+        {"Squeeze", {1, 2, 1, 1}},     {"Cast", {1, 1, 1, 1}},
+        {"Identity", {1, 1, 1, 1}},    {"Dropout", {1, 3, 1, 2}},
+        {"Sub", {2, 2, 1, 1}},         {"Mul", {2, 2, 1, 1}},
+        {"Div", {2, 2, 1, 1}},         {"Sigmoid", {1, 1, 1, 1}},
+        {"Tanh", {1, 1, 1, 1}},        {"Erf", {1, 1, 1, 1}},
+        {"Gelu", {1, 1, 1, 1}},        {"LeakyRelu", {1, 1, 1, 1}},
+        {"HardSigmoid", {1, 1, 1, 1}}, {"HardSwish", {1, 1, 1, 1}},
+        {"Sqrt", {1, 1, 1, 1}},        {"Pow", {2, 2, 1, 1}},
+        {"Exp", {1, 1, 1, 1}},         {"Neg", {1, 1, 1, 1}},
+        {"Softmax", {1, 1, 1, 1}},     {"ReduceMean", {1, 2, 1, 1}},
+        {"LayerNormalization", {2, 3, 1, 3}}, {"Transpose", {1, 1, 1, 1}},
+        {"Slice", {1, 5, 1, 1}},       {"Constant", {0, 0, 1, 1}},
+    };
+    const auto it = table.find(op);
+    return it == table.end() ? nullptr : &it->second;
+}
+
+// "" when the node's counts are allowed (or its op is not one this importer reads), else the reason.
+std::string arity_error(const onnx::NodeProto& n) {
+    const arity* a = arity_of(n.op_type());
+    if (!a) return {};
+    const auto range = [](int lo, int hi) {
+        return hi < 0 ? "at least " + std::to_string(lo) : lo == hi ? std::to_string(lo)
+                                                                     : std::to_string(lo) + " to " + std::to_string(hi);
+    };
+    if (n.input_size() < a->min_in || (a->max_in >= 0 && n.input_size() > a->max_in))
+        return "has " + std::to_string(n.input_size()) + " inputs; " + n.op_type() + " takes " +
+               range(a->min_in, a->max_in);
+    if (n.output_size() < a->min_out || n.output_size() > a->max_out)
+        return "has " + std::to_string(n.output_size()) + " outputs; " + n.op_type() + " gives " +
+               range(a->min_out, a->max_out);
+    if (a->min_out > 0 && n.output(0).empty()) return "its first output has no name";
+    return {};
+}
+
 template <class T>
 std::vector<T> raw_as(const onnx::TensorProto& t) {
     const std::string& raw = t.raw_data();
@@ -88,6 +141,15 @@ std::vector<double> values(const onnx::TensorProto& t) {
             throw model_error("tensor '" + t.name() + "'", "element " + std::to_string(k) + " is non-finite (" +
                                                                std::to_string(v[k]) + ")");
     return v;
+}
+
+// A value that becomes an integer code or bound: integral and inside [lo, hi], else an error that
+// names it (a cast of an out-of-range double is undefined behaviour).
+std::int64_t integer_in(double v, std::int64_t lo, std::int64_t hi, const std::string& where, const std::string& what) {
+    if (!(v == std::nearbyint(v)) || v < static_cast<double>(lo) || v > static_cast<double>(hi))
+        throw model_error(where, what + " " + std::to_string(v) + " is not an integer in [" + std::to_string(lo) + ", " +
+                                     std::to_string(hi) + "]");
+    return static_cast<std::int64_t>(v);
 }
 
 const onnx::AttributeProto* attr(const onnx::NodeProto& n, const char* name) {
@@ -189,7 +251,9 @@ private:
 };
 
 fold::const_tensor importer::get_const(const std::string& name) const {
-    const onnx::TensorProto& t = *m_init.at(name);
+    const auto it = m_init.find(name);
+    if (it == m_init.end()) throw model_error("tensor '" + name + "'", "must be a constant (an initializer or folded)");
+    const onnx::TensorProto& t = *it->second;
     fold::const_tensor c;
     c.dims.assign(t.dims().begin(), t.dims().end());
     c.v = values(t);
@@ -416,13 +480,14 @@ void importer::quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodePr
     if (q.input_size() > 2 && !q.input(2).empty()) {
         const auto zit = m_init.find(q.input(2));
         if (zit == m_init.end()) throw model_error(where(q), "zero point must be an initializer");
-        const auto zv = values(*zit->second);
-        for (double z : zv)
-            if (z != zv[0]) throw model_error(where(q), "per-channel zero points are not supported");
-        zp = static_cast<std::int32_t>(zv[0]);
-        is_signed = zit->second->data_type() == onnx::TensorProto::INT8;
         if (zit->second->data_type() != onnx::TensorProto::INT8 && zit->second->data_type() != onnx::TensorProto::UINT8)
             throw model_error(where(q), "zero point must be int8 or uint8");
+        is_signed = zit->second->data_type() == onnx::TensorProto::INT8;
+        const auto zv = values(*zit->second);
+        if (zv.empty()) throw model_error(where(q), "zero point '" + q.input(2) + "' has no value");
+        for (double z : zv)
+            if (z != zv[0]) throw model_error(where(q), "per-channel zero points are not supported");
+        zp = static_cast<std::int32_t>(integer_in(zv[0], is_signed ? -128 : 0, is_signed ? 127 : 255, where(q), "zero point"));
     }
     if (dq->input_size() < 2 || dq->input(1) != q.input(1)) {
         const auto dit = m_init.find(dq->input(1));
@@ -432,10 +497,15 @@ void importer::quant_chain(const onnx::NodeProto& q, std::set<const onnx::NodePr
     std::int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
     if (clip) {
         // An empty min or max keeps the integer type's bound (torch writes Clip(q, '', max)).
-        if (clip->input_size() > 1 && !clip->input(1).empty()) lo = static_cast<std::int32_t>(scalar(clip->input(1), *clip));
-        if (clip->input_size() > 2 && !clip->input(2).empty()) hi = static_cast<std::int32_t>(scalar(clip->input(2), *clip));
+        // The bounds lie inside the quantiser's integer type.
+        const std::int64_t tlo = lo, thi = hi;
+        if (clip->input_size() > 1 && !clip->input(1).empty())
+            lo = static_cast<std::int32_t>(integer_in(scalar(clip->input(1), *clip), tlo, thi, where(*clip), "min"));
+        if (clip->input_size() > 2 && !clip->input(2).empty())
+            hi = static_cast<std::int32_t>(integer_in(scalar(clip->input(2), *clip), tlo, thi, where(*clip), "max"));
         if (lo > hi) throw model_error(where(*clip), "min > max");
     }
+    if (steps.empty()) throw model_error(where(q), "scale '" + q.input(1) + "' has no value");
     for (double s : steps)
         if (!(s > 0.0) || !std::isfinite(s)) throw model_error(where(q), "scale must be finite and > 0");
 
@@ -510,12 +580,15 @@ void importer::weight_dq(const onnx::NodeProto& dq) {
     if (w.dims.empty()) throw model_error(where(dq), "weights must be a tensor");
     if (!m_init.count(dq.input(1))) throw model_error(where(dq), "scale must be a constant");
     w.steps = values(*m_init.at(dq.input(1)));
+    if (w.steps.empty()) throw model_error(where(dq), "scale '" + dq.input(1) + "' has no value");
     for (double st : w.steps)
         if (!(st > 0.0)) throw model_error(where(dq), "scale must be > 0");
     std::vector<double> zp(1, 0.0);
     if (dq.input_size() > 2 && !dq.input(2).empty()) {
         if (!m_init.count(dq.input(2))) throw model_error(where(dq), "zero point must be a constant");
         zp = values(*m_init.at(dq.input(2)));
+        if (zp.empty()) throw model_error(where(dq), "zero point '" + dq.input(2) + "' has no value");
+        for (double z : zp) integer_in(z, -(std::int64_t{1} << 31), (std::int64_t{1} << 31) - 1, where(dq), "zero point");
     }
     const auto rank = static_cast<std::int64_t>(w.dims.size());
     std::int64_t axis = attr_int(dq, "axis", 1);
@@ -1222,6 +1295,17 @@ network importer::run() {
     m_asim = fmt != m_net.metadata.end() && fmt->second == "acim-qcdq-1";
     check_bit_metadata();
     for (const auto& t : gr.initializer()) m_init[t.name()] = &t;
+    {
+        // A malformed node (wrong input or output count) stops the import before any node is read.
+        std::vector<import_blocker> malformed;
+        for (const auto& n : gr.node()) {
+            const std::string why = arity_error(n);
+            if (!why.empty())
+                malformed.push_back({n.name().empty() ? (n.output_size() ? n.output(0) : std::string("?")) : n.name(),
+                                     n.op_type(), why});
+        }
+        if (!malformed.empty()) throw import_error(m_name, std::move(malformed));
+    }
     for (const auto& n : gr.node())
         for (const auto& in : n.input()) m_consumers[in].push_back(&n);
 
