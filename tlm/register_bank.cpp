@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace acim::tlm {
 
-register_bank::register_bank() : m_words(size / 4, 0), m_map(size / 4, nullptr) {
+register_bank::register_bank() : m_words(size / 4, 0), m_map(size / 4, nullptr), m_on_write(size / 4) {
     for (const register_info& r : register_table()) {
         if (r.end() > size) throw std::logic_error("register " + r.name + " lies outside the register block");
         for (std::uint32_t off = r.offset; off < r.end(); off += 4) m_map[off / 4] = &r;
@@ -51,6 +52,24 @@ std::uint32_t register_bank::bus_write(const register_info& r, std::uint32_t off
     case access::ro: break;
     }
     return data & r.action_mask();
+}
+
+void register_bank::on_write(std::uint32_t offset, write_callback cb) {
+    const register_info* r = find_register(offset);
+    if (r == nullptr) throw std::logic_error("register_bank::on_write: no register at offset " + std::to_string(offset));
+    for (std::uint32_t off = r->offset; off < r->end(); off += 4) m_on_write[off / 4] = cb;
+}
+
+void register_bank::on_write(reg_group g, write_callback cb) { m_on_group_write[g] = std::move(cb); }
+
+::tlm::tlm_response_status register_bank::write(const decoded& d, std::uint32_t data, const sc_core::sc_time& t,
+                                                const sc_core::sc_time& t_end) {
+    const write_access a{*d.reg, d.offset, data, t, t_end};
+    if (const write_callback& cb = m_on_write[d.offset / 4]) return cb(a);
+    const auto g = m_on_group_write.find(d.reg->group);
+    if (g != m_on_group_write.end() && g->second) return g->second(a);
+    bus_write(*d.reg, d.offset, data);
+    return ::tlm::TLM_OK_RESPONSE;
 }
 
 std::uint64_t register_bank::get64(std::uint32_t lo) const {

@@ -2,16 +2,19 @@
 // per register of the register table, and the bus rules of the table (address decode, access rule,
 // single 32-bit beats without byte enables). It answers whether a TLM access is legal before any
 // state changes, applies the RW / W1C / WO rule of a legal write, and serves side-effect-free
-// debug reads and writes of any length. What a write *does* (START, soft reset, busy rules) is the
-// owning model's business.
+// debug reads and writes of any length. What a write *does* beyond storing (START, soft reset,
+// W1C interrupt updates, busy rules, DMI invalidation) is a write callback the owning model binds
+// to the register, or to every register of a group, as VCML binds them to its register objects.
 #pragma once
 
 #include <acim/tlm/register_table.hpp>
 
+#include <systemc>
 #include <tlm>
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <vector>
 
 namespace acim::tlm {
@@ -32,6 +35,25 @@ public:
 
     // Applies the access rule of a checked bus write and returns the action bits written as 1.
     std::uint32_t bus_write(const register_info& r, std::uint32_t offset, std::uint32_t data);
+
+    // A checked bus write as its callback sees it.
+    struct write_access {
+        const register_info& reg;
+        std::uint32_t offset;      // the addressed word
+        std::uint32_t data;
+        sc_core::sc_time t;        // local time of the access
+        sc_core::sc_time t_end;    // local time at which the access completes
+    };
+    // What a write does: returns the response status. A callback that stores calls bus_write.
+    using write_callback = std::function<::tlm::tlm_response_status(const write_access&)>;
+    // Binds `cb` to the register at `offset` (every element of an array register), or to every
+    // register of group `g` that has no callback of its own.
+    void on_write(std::uint32_t offset, write_callback cb);
+    void on_write(reg_group g, write_callback cb);
+    // Performs a checked bus write: the register's callback, else its group's, else the access
+    // rule alone (bus_write, TLM_OK_RESPONSE).
+    ::tlm::tlm_response_status write(const decoded& d, std::uint32_t data, const sc_core::sc_time& t,
+                                     const sc_core::sc_time& t_end);
 
     // Raw storage, for the model's own updates (status, counters) and for bus reads.
     std::uint32_t get(std::uint32_t offset) const { return m_words[offset / 4]; }
@@ -55,6 +77,8 @@ public:
 private:
     std::vector<std::uint32_t> m_words;
     std::vector<const register_info*> m_map;  // register per word, nullptr for holes
+    std::vector<write_callback> m_on_write;   // per word; empty: the group's or none
+    std::map<reg_group, write_callback> m_on_group_write;
 };
 
 }  // namespace acim::tlm

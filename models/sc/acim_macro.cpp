@@ -125,6 +125,7 @@ acim_macro::acim_macro(const sc_core::sc_module_name& name, const macro_config& 
     bus_in64.register_transport_dbg(this, &acim_macro::transport_dbg);
     bus_in64.register_get_direct_mem_ptr(this, &acim_macro::get_direct_mem_ptr);
     m_bank.reset([this](const regmap::register_info& r) { return instance_value(r); });
+    bind_register_callbacks();
 
     SC_METHOD(update_irq);
     sensitive << m_done_event << m_irq_event;
@@ -251,31 +252,34 @@ void acim_macro::register_access(::tlm::tlm_generic_payload& gp, std::uint64_t o
         return;
     }
     if (!gp.is_write()) return;  // TLM_IGNORE_COMMAND
-    const std::uint32_t v = get_le32(gp.get_data_ptr());
-    const regmap::register_info& r = *c.reg;
-    if (r.group == regmap::reg_group::configuration) {
+    gp.set_response_status(m_bank.write(c, get_le32(gp.get_data_ptr()), t, t + latency));
+}
+
+void acim_macro::bind_register_callbacks() {
+    using access = regmap::register_bank::write_access;
+    // Configuration: rejected while busy; an accepted change invalidates every DMI grant.
+    m_bank.on_write(regmap::reg_group::configuration, [this](const access& a) {
         if (m_running) {
-            flag_error(regmap::error_code::config_write_busy, regmap::addr::reg_base + c.offset, t);
-            gp.set_response_status(::tlm::TLM_GENERIC_ERROR_RESPONSE);
-            return;
+            flag_error(regmap::error_code::config_write_busy, regmap::addr::reg_base + a.offset, a.t);
+            return ::tlm::TLM_GENERIC_ERROR_RESPONSE;
         }
-        const std::uint32_t old = m_bank.get(c.offset);
-        m_bank.bus_write(r, c.offset, v);
-        if (m_bank.get(c.offset) != old) invalidate_dmi();
-        return;
-    }
-    switch (c.offset) {
-    case regmap::reg::ctrl: gp.set_response_status(write_ctrl(v, t, t + latency)); break;
-    case regmap::reg::irq_status:
-        m_bank.bus_write(r, c.offset, v);
-        schedule_irq_update(t);
-        break;
-    case regmap::reg::irq_set:
-        m_bank.set_bits(regmap::reg::irq_status, m_bank.bus_write(r, c.offset, v) & (regmap::irq_done | regmap::irq_error));
-        schedule_irq_update(t);
-        break;
-    default: m_bank.bus_write(r, c.offset, v); break;
-    }
+        const std::uint32_t old = m_bank.get(a.offset);
+        m_bank.bus_write(a.reg, a.offset, a.data);
+        if (m_bank.get(a.offset) != old) invalidate_dmi();
+        return ::tlm::TLM_OK_RESPONSE;
+    });
+    m_bank.on_write(regmap::reg::ctrl, [this](const access& a) { return write_ctrl(a.data, a.t, a.t_end); });
+    m_bank.on_write(regmap::reg::irq_status, [this](const access& a) {  // W1C, then the line follows
+        m_bank.bus_write(a.reg, a.offset, a.data);
+        schedule_irq_update(a.t);
+        return ::tlm::TLM_OK_RESPONSE;
+    });
+    m_bank.on_write(regmap::reg::irq_set, [this](const access& a) {
+        m_bank.set_bits(regmap::reg::irq_status,
+                        m_bank.bus_write(a.reg, a.offset, a.data) & (regmap::irq_done | regmap::irq_error));
+        schedule_irq_update(a.t);
+        return ::tlm::TLM_OK_RESPONSE;
+    });
 }
 
 ::tlm::tlm_response_status acim_macro::write_ctrl(std::uint32_t data, const sc_time& t, const sc_time& t_start) {

@@ -110,6 +110,9 @@ private:
     unsigned char* memory(window w);
     void register_access(::tlm::tlm_generic_payload& gp, std::uint64_t offset, const sc_core::sc_time& t,
                          sc_core::sc_time& latency);
+    // The side effects of register writes (START, SOFT_RESET, W1C, busy rule, DMI invalidation) as
+    // callbacks on the register bank's registers.
+    void bind_register_callbacks();
     void buffer_access(::tlm::tlm_generic_payload& gp, const decoded_address& d, const sc_core::sc_time& t,
                        sc_core::sc_time& latency);
     ::tlm::tlm_response_status write_ctrl(std::uint32_t data, const sc_core::sc_time& t,

@@ -232,3 +232,38 @@ TEST(interrupts, debug_write_of_irq_enable_moves_the_line) {
         EXPECT_EQ(cpu.rd(regmap::reg::irq_status), regmap::irq_done) << "the cause itself is untouched";
     });
 }
+
+// The register bank dispatches a checked write to the register's own callback, else to its
+// group's, else applies the access rule alone.
+TEST(register_bank, write_callbacks_per_register_then_per_group_then_the_access_rule) {
+    regmap::register_bank bank;
+    bank.reset([](const regmap::register_info&) { return 0u; });
+    std::vector<std::string> calls;
+    bank.on_write(regmap::reg_group::configuration, [&](const regmap::register_bank::write_access& a) {
+        calls.push_back("group:" + a.reg.name);
+        bank.bus_write(a.reg, a.offset, a.data);
+        return ::tlm::TLM_OK_RESPONSE;
+    });
+    bank.on_write(regmap::reg::tile, [&](const regmap::register_bank::write_access& a) {  // every TILE[n]
+        calls.push_back("own:" + a.reg.name + "@" + std::to_string(a.offset));
+        return ::tlm::TLM_GENERIC_ERROR_RESPONSE;  // e.g. rejected: nothing stored
+    });
+    auto write = [&](std::uint32_t off, std::uint32_t v) {
+        ::tlm::tlm_generic_payload gp;
+        unsigned char data[4] = {};
+        gp.set_command(::tlm::TLM_WRITE_COMMAND);
+        gp.set_data_ptr(data);
+        gp.set_data_length(4);
+        gp.set_streaming_width(4);
+        const regmap::register_bank::decoded d = bank.check(gp, off);
+        EXPECT_EQ(d.status, ::tlm::TLM_OK_RESPONSE);
+        return bank.write(d, v, sc_core::SC_ZERO_TIME, sc_core::SC_ZERO_TIME);
+    };
+    EXPECT_EQ(write(regmap::reg::wbit, 4), ::tlm::TLM_OK_RESPONSE);
+    EXPECT_EQ(bank.get(regmap::reg::wbit), 4u);
+    EXPECT_EQ(write(regmap::reg::tile + 8, 0x00100000u), ::tlm::TLM_GENERIC_ERROR_RESPONSE);
+    EXPECT_EQ(bank.get(regmap::reg::tile + 8), 0u);
+    EXPECT_EQ(write(regmap::reg::irq_status, 1), ::tlm::TLM_OK_RESPONSE);  // no callback: W1C rule only
+    EXPECT_EQ(calls, (std::vector<std::string>{"group:WBIT", "own:TILE@" + std::to_string(regmap::reg::tile + 8)}));
+    EXPECT_THROW(bank.on_write(0xFFCu, {}), std::logic_error);  // a hole
+}
