@@ -204,7 +204,10 @@ peak_figures macro_peak(const macro_config& cfg_in, const core::cim_params& p_in
     cfg.validate();
     if (cfg.cols % static_cast<std::uint32_t>(p.wbit) != 0)
         core::throw_parameter("cols", cfg.cols, "is not a multiple of wbit = " + core::to_text(p.wbit));
-    const std::size_t rows = cfg.rows, outputs = cfg.cols / static_cast<std::uint32_t>(p.wbit);
+    // Whole tiles only: with rows = 256 and row_parallelism = 255 the 256th row would cost a tile.
+    const auto rp = static_cast<std::size_t>(p.row_parallelism);
+    const std::size_t rows = cfg.rows >= rp ? cfg.rows / rp * rp : cfg.rows;
+    const std::size_t outputs = cfg.cols / static_cast<std::uint32_t>(p.wbit);
     const std::vector<core::row_tile> tiles = core::dense_tiling(rows, p.row_parallelism);
     // One vector of maximal input codes (every row active in every activation cycle) against
     // random weights: the counters depend on the shape only.

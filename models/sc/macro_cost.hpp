@@ -75,8 +75,9 @@ struct area_breakdown {
 // `hcim`: the macro has an HCiM digital unit (macro.hybrid_levels > 0).
 area_breakdown macro_area(const macro_config& cfg, bool hcim);
 
-// Steady-state figures of one macro computing at full utilisation: every row of the macro in tiles
-// of row_parallelism rows, every column (cols / wbit outputs), every input code at its maximum (all
+// Steady-state figures of one macro computing at full utilisation: the rows of the macro's whole
+// tiles of row_parallelism rows (all rows if fewer), every column (cols / wbit outputs), every
+// input code at its maximum (all
 // rows active in every activation cycle), through the core engine's counters and macro_cost;
 // start-up and drain clocks excluded. Energies at `cfg` as given (call at_supply() first).
 struct peak_figures {
