@@ -1,11 +1,13 @@
 // `acim`: the project's command-line entry point.
 //   acim [run]        a quantised ONNX network on Fashion-MNIST through the bit-true ACiM core
 //   acim config --dump the effective configuration tree
+//   acim presets      the silicon presets and their sources (docs/presets.md)
 //   acim demo         the core on a random quantised layer, for several macro configurations
 #include <acim/core/engine.hpp>
 #include <acim/core/error.hpp>
 #include <acim/core/quantizer.hpp>
 #include <acim/testbench/inspect.hpp>
+#include <acim/testbench/presets.hpp>
 #include <acim/testbench/run_job.hpp>
 #include <acim/version.hpp>
 #include <acim/testbench/sweep/sweep_main.hpp>
@@ -159,7 +161,7 @@ int sc_main(int argc, char** argv) {
     // the flags below, in that order of precedence.
     acim::testbench::run_options ro;
     acim::testbench::job_config jc = acim::testbench::job_config::shipped();
-    std::string config_file;
+    std::string config_file, preset_name;
     std::vector<std::string> overrides;
     std::vector<std::pair<std::string, std::string>> flags;  // (run.<key>, value) from --model etc.
     const auto flag_to = [&flags](const char* key) {
@@ -171,6 +173,7 @@ int sc_main(int argc, char** argv) {
         a->add_option_function<std::string>("--data", flag_to("run.data"), "Directory with the t10k-* test (and, for PTQ calibration, train-*) IDX files (default: Debian's) = -p run.data=");
         a->add_option_function<std::string>("--limit", flag_to("run.limit"), "Use the first N test images (default: all) = -p run.limit=");
         a->add_option("--config", config_file, "JSON configuration file (acim config --dump --json writes one)");
+        a->add_option("--preset", preset_name, "Silicon preset (acim presets lists them; docs/presets.md): below --config and -p in precedence");
         a->add_option("-p,--param", overrides, "Parameter override name=value (see acim config --dump)");
         a->add_option_function<std::string>("--threads", flag_to("run.threads"), "Worker threads = -p run.threads=");
         a->add_option_function<std::string>("--seed", flag_to("run.seed"), "Random seed = -p run.seed=");
@@ -188,6 +191,10 @@ int sc_main(int argc, char** argv) {
     config->add_flag("--json", as_json, "With --dump: a JSON file that --config reads back to the same configuration");
     config->fallthrough();
 
+    auto* presets_cmd = app.add_subcommand("presets", "List the silicon presets (docs/presets.md) with their sources");
+    std::string show_preset;
+    presets_cmd->add_option("--show", show_preset, "Print one preset's file: parameters, published figures, gaps");
+
     demo_options o;
     auto* demo = app.add_subcommand("demo", "Run the bit-true core on a random quantised layer");
     demo->add_option("--inputs", o.inputs, "Layer input features (reduction rows)")->check(CLI::Range(1, 1 << 20));
@@ -203,9 +210,19 @@ int sc_main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     try {
         if (*inspect) return acim::testbench::run_inspect(io);
+        if (*presets_cmd) {
+            if (!show_preset.empty()) {
+                std::printf("%s\n", acim::testbench::find_preset(show_preset).document.dump(2).c_str());
+                return 0;
+            }
+            for (const auto& p : acim::testbench::presets())
+                std::printf("%s\n    %s\n    source: %s\n", p.name.c_str(), p.title.c_str(), p.source.c_str());
+            return 0;
+        }
         if (*demo) return run_demo(o);
         for (int k = 0; k < argc; ++k) ro.command_line.emplace_back(argv[k]);
         acim::testbench::job_params params(jc, ro);
+        if (!preset_name.empty()) params.apply_preset(preset_name);
         if (!config_file.empty()) params.apply_json_file(config_file);
         for (const auto& ov : overrides) params.assign(ov);
         for (const auto& [key, value] : flags) params.tree().set(key, value, acim::core::param_source::command_line);

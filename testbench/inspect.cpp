@@ -1,6 +1,7 @@
 #include <acim/testbench/inspect.hpp>
 
 #include <acim/core/cim_params.hpp>
+#include <acim/sc/macro_cost.hpp>
 #include <acim/workloads/mapping/mapping.hpp>
 #include <acim/workloads/onnx/import.hpp>
 
@@ -125,11 +126,21 @@ int run_inspect(const inspect_options& o) {
     j["macros"] = map.macros;
     j["cell_utilisation"] = cell_utilisation(mapped, map, mo.geometry);
     j["mapping"] = describe(mapped, map);
+    // Area of the mapped macros with the default hw.area_* (docs/presets.md; `acim run` reports the
+    // configured ones).
+    const sc::macro_config hw;
+    const sc::area_breakdown a = sc::macro_area(hw, p.hybrid_levels > 0);
+    j["macro_area_mm2"] = a.total() * 1e-6;
+    j["area_mm2"] = a.total() * 1e-6 * static_cast<double>(map.macros);
     if (o.json) {
         std::puts(j.dump(2).c_str());
     } else {
         std::printf("mapping (%zu macros, 256 x 256 SRAM, weight stationary, cell utilisation %.1f %%):\n%s", map.macros,
                     100.0 * cell_utilisation(mapped, map, mo.geometry), describe(mapped, map).c_str());
+        std::printf("area %zu macro(s) x %.4g mm^2 = %.4g mm^2 (default hw.area_*: cells %.4g, ADCs %.4g, drivers %.4g, "
+                    "shift-add %.4g, buffers %.4g mm^2)\n",
+                    map.macros, a.total() * 1e-6, a.total() * 1e-6 * static_cast<double>(map.macros), a.cells * 1e-6,
+                    a.adcs * 1e-6, a.drivers * 1e-6, a.shift_add * 1e-6, a.buffers * 1e-6);
     }
     return 0;
 }

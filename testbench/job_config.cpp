@@ -1,6 +1,7 @@
 #include <acim/testbench/job_config.hpp>
 
 #include <acim/core/error.hpp>
+#include <acim/testbench/presets.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -52,12 +53,33 @@ job_params::job_params(job_config& cfg, run_options& opt) : m_cfg(cfg) {
 
 void job_params::assign(const std::string& assignment, param_source src) { m_tree.assign(assignment, src); }
 
+void job_params::apply_preset(const std::string& name) {
+    const preset& p = find_preset(name);
+    if (!m_cfg.preset.empty()) {
+        if (m_cfg.preset == name) return;
+        throw std::invalid_argument("preset '" + name + "': preset '" + m_cfg.preset +
+                                    "' is already applied (one preset per job; override single values with -p)");
+    }
+    apply_json(p.params, "preset '" + name + "'", param_source::preset);
+    m_cfg.preset = name;
+}
+
 void job_params::apply_json(const nlohmann::json& j, const std::string& origin, param_source src) {
     if (!j.is_object()) throw std::invalid_argument(origin + ": the top level must be a JSON object");
+    if (j.contains("preset")) {
+        if (!j["preset"].is_string())
+            throw std::invalid_argument(origin + ": preset = " + j["preset"].dump() + ": give a preset name (acim presets lists them)");
+        try {
+            apply_preset(j["preset"].get<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw std::invalid_argument(origin + ": " + e.what());
+        }
+    }
     static const char* const run_keys[] = {"model", "data", "seed", "limit", "threads", "batch"};
     std::function<void(const nlohmann::json&, const std::string&)> walk = [&](const nlohmann::json& n,
                                                                              const std::string& prefix) {
         for (const auto& [k, v] : n.items()) {
+            if (prefix.empty() && k == "preset") continue;  // applied above
             std::string name = prefix.empty() ? k : prefix + "." + k;
             if (prefix.empty())
                 for (const char* r : run_keys)
@@ -119,6 +141,7 @@ bool dumped(const core::param_tree& t, const core::param_base& p) {
 
 nlohmann::json job_params::to_json() const {
     nlohmann::json j = nlohmann::json::object();
+    if (!m_cfg.preset.empty()) j["preset"] = m_cfg.preset;  // reading back applies it, then every value
     for (const auto& p : m_tree.params()) {
         if (!dumped(m_tree, *p)) continue;
         nlohmann::json v;

@@ -45,6 +45,7 @@ struct job_config {
     double sigma_lsb = 0.0;     // macro.sigma_lsb: noise in LSB of the ADC; when written, it sets
                                 // macro.sigma_rand = sigma_lsb * 100 / (2^adc_bits - 1)
     core::param_journal journal;  // which values were written, from where
+    std::string preset;           // the silicon preset applied (docs/presets.md), "" for none
 
     bool ptq_given() const { return journal.any("ptq."); }
     // The shipped `acim run` defaults, the one place they are written: ASiM's W8A8 macro (nrow 255,
@@ -63,8 +64,13 @@ public:
 
     // `name=value` from the command line (-p).
     void assign(const std::string& assignment, core::param_source src = core::param_source::command_line);
+    // The silicon preset `name` (testbench/presets.hpp), its values with the source `preset`: apply
+    // it before any file or -p value (precedence default < preset < file < -p). One preset per job;
+    // throws std::invalid_argument for an unknown name (listing the valid ones) or a second preset.
+    void apply_preset(const std::string& name);
     // Every leaf of a JSON object (nested objects give dotted names; lists may be JSON arrays).
-    // Top-level model, data, seed, limit, threads and batch stand for run.<key>.
+    // Top-level model, data, seed, limit, threads and batch stand for run.<key>; a top-level
+    // "preset": NAME applies that preset first (unless the same one is already applied).
     void apply_json(const nlohmann::json& j, const std::string& origin, core::param_source src);
     void apply_json_file(const std::string& path, core::param_source src = core::param_source::file);
     // name = value [unit] (source; default; range) description.

@@ -5,6 +5,7 @@
 #include <acim/workloads/mapping/mapping.hpp>
 #include <acim/workloads/graph/ptq.hpp>
 #include <acim/workloads/onnx/import.hpp>
+#include <acim/sc/macro_cost.hpp>
 #include <acim/testbench/tlm_backend.hpp>
 #include <acim/vp/platform.hpp>
 
@@ -456,14 +457,43 @@ int run_job(const run_options& opt_in, const job_config& cfg_in) {
     const auto tops_per_w = [](std::uint64_t macs, std::uint64_t fj) {
         return fj ? 2.0 * static_cast<double>(macs) / static_cast<double>(fj) * 1e3 : 0.0;  // 2 ops per MAC
     };
+    // Area (hw.area_*), at the supply the macros run at (hw.vdd_v): per macro, in total, and one
+    // macro's steady-state figures at full utilisation with the bits of the first ACiM layer.
+    const sc::macro_config hw_at_vdd = cfg.hw.at_supply();
+    const sc::area_breakdown macro_area = sc::macro_area(hw_at_vdd, cfg.backend.macro.hybrid_levels > 0);
+    const double macro_mm2 = macro_area.total() * 1e-6, total_mm2 = macro_mm2 * static_cast<double>(map.macros);
+    const double achieved_tops = sim_seconds > 0.0 ? 2.0 * static_cast<double>(total_macs) / sim_seconds * 1e-12 : 0.0;
+    const auto per_mm2 = [](double tops, double mm2) { return mm2 > 0.0 ? tops / mm2 : 0.0; };
+    bool have_peak = false;
+    sc::peak_figures peak;
+    core::cim_params peak_params;
+    if (cfg.path == run_path::tlm) {
+        for (std::size_t k = 0; k < net.layers.size() && !have_peak; ++k) {
+            if (cfg.backend.digital_layers.count(k)) continue;
+            peak_params = layer_params(net.layers[k], cfg.backend.macro);
+            try {
+                peak = sc::macro_peak(hw_at_vdd, peak_params, adc_kind);
+                have_peak = true;
+            } catch (const core::parameter_error&) {
+                break;  // e.g. columns not a multiple of the layer's wbit: no full-utilisation figure
+            }
+        }
+    }
     if (cfg.path == run_path::tlm) {
         std::printf("  hardware   %zu macro(s) %ux%u, %s ADC, %.3g GHz: %llu macro cycles, %.4g uJ (%.4g nJ/image), "
                     "%.3g TOPS/W, simulated %.4g ms (%.0f images/s), %llu STARTs, %llu weight loads (%llu reloads)\n",
-                    map.macros, cfg.hw.rows, cfg.hw.cols, sc::to_string(adc_kind), 1e3 / static_cast<double>(cfg.hw.clock_period_ps),
+                    map.macros, cfg.hw.rows, cfg.hw.cols, sc::to_string(adc_kind), 1e3 / static_cast<double>(hw_at_vdd.clock_period_ps),
                     static_cast<unsigned long long>(total_cycles), static_cast<double>(total_energy_fj) * 1e-9,
                     static_cast<double>(total_energy_fj) * 1e-6 / static_cast<double>(n), tops_per_w(total_macs, total_energy_fj),
                     sim_seconds * 1e3, static_cast<double>(n) / sim_seconds, static_cast<unsigned long long>(total_starts),
                     static_cast<unsigned long long>(total_loads), static_cast<unsigned long long>(reloads));
+        std::printf("  area       %zu macro(s) x %.4g mm^2 = %.4g mm^2 (%s): %.3g TOPS, %.3g TOPS/mm^2 over the simulated time\n",
+                    map.macros, macro_mm2, total_mm2, cfg.preset.empty() ? "hw.area_*" : cfg.preset.c_str(), achieved_tops,
+                    per_mm2(achieved_tops, total_mm2));
+        if (have_peak)
+            std::printf("  peak       one macro, W%dA%d, full utilisation, %.3g V: %.4g TOPS, %.4g TOPS/W, %.4g TOPS/mm^2 "
+                        "(steady state, no I/O; docs/presets.md)\n",
+                        peak_params.wbit, peak_params.xbit, cfg.hw.vdd_v, peak.tops(), peak.tops_per_w(), peak.tops_per_mm2());
     } else {
         std::printf("  hardware   run.path = core: no cycles or energy (use run.path = tlm)\n");
     }
@@ -543,6 +573,29 @@ int run_job(const run_options& opt_in, const job_config& cfg_in) {
                              {"starts", total_starts},
                              {"weight_loads", total_loads},
                              {"weight_reloads", reloads}};
+        if (cfg.path == run_path::tlm) {
+            nlohmann::json& h = r["hardware"];
+            h["vdd_v"] = cfg.hw.vdd_v;
+            h["clock_period_ps_at_vdd"] = hw_at_vdd.clock_period_ps;
+            h["macro_area_um2"] = {{"cells", macro_area.cells},         {"adcs", macro_area.adcs},
+                                   {"drivers", macro_area.drivers},     {"shift_add", macro_area.shift_add},
+                                   {"digital", macro_area.digital},     {"buffers", macro_area.buffers},
+                                   {"fixed", macro_area.fixed},         {"total", macro_area.total()}};
+            h["macro_area_mm2"] = macro_mm2;
+            h["area_mm2"] = total_mm2;
+            h["tops"] = achieved_tops;
+            h["tops_per_mm2"] = per_mm2(achieved_tops, total_mm2);
+            if (have_peak)
+                h["macro_peak"] = {{"wbit", peak_params.wbit},
+                                   {"xbit", peak_params.xbit},
+                                   {"act_enc", peak_params.act_enc},
+                                   {"tops", peak.tops()},
+                                   {"tops_per_w", peak.tops_per_w()},
+                                   {"tops_per_mm2", peak.tops_per_mm2()},
+                                   {"energy_per_vector_fj", peak.energy.total() - peak.energy.buffer},
+                                   {"seconds_per_vector", peak.seconds}};
+        }
+        if (!cfg.preset.empty()) r["preset"] = cfg.preset;
         r["speed"] = {{"acim_seconds", t_acim},
                       {"wall_seconds", wall},
                       {"images_per_second", static_cast<double>(n) / t_acim},

@@ -101,7 +101,7 @@ macro_config validated(const macro_config& cfg, const char* module) {
         const std::string msg = std::string(module) + ": invalid macro_config: " + e.what();
         SC_REPORT_ERROR(acim_macro::msg_type, msg.c_str());
     }
-    return cfg;
+    return cfg.at_supply();  // the macro runs at hw.vdd_v (identity at the nominal supply)
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 #include <acim/tlm/buffer_layout.hpp>
 #include <acim/tlm/register_table.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <utility>
 
 namespace acim::sc {
 
@@ -53,6 +56,19 @@ void macro_config::declare(core::param_tree::scope& h, core::param_tree::scope& 
     h.number("e_digital_bitop_fj", e_digital_bitop_fj, "fJ", "per 1-bit AND + popcount in the HCiM digital unit", 0.0);
     h.number("e_sram_write_bit_fj", e_sram_write_bit_fj, "fJ", "per bit written to the weight SRAM", 0.0);
     h.number("e_buffer_byte_fj", e_buffer_byte_fj, "fJ", "per byte moved through the input/output buffers", 0.0);
+    h.number("e_cycle_fixed_fj", e_cycle_fixed_fj, "fJ", "per activation cycle using the array (per vector and row tile): control, clocking, references", 0.0);
+    h.number("vdd_v", vdd_v, "V", "operating supply: energies scale as (vdd_v/vdd_nominal_v)^energy_vdd_exp, the clock period by the delay law", 0.0, 10.0);
+    h.number("vdd_nominal_v", vdd_nominal_v, "V", "supply at which the hw.e_* energies and hw.clock_period_ps are given", 0.0, 10.0);
+    h.number("energy_vdd_exp", energy_vdd_exp, "1", "energy supply exponent alpha: E ~ V^alpha", 0.0, 10.0);
+    h.number("delay_vdd_exp", delay_vdd_exp, "1", "delay supply exponent k: delay ~ c + (1 - c) (V0/V)^k", 0.0, 10.0);
+    h.number("delay_vdd_const", delay_vdd_const, "1", "delay law constant c: the part of the delay that does not scale with the supply", 0.0, 1.0);
+    h.number("area_cell_um2", area_cell_um2, "um^2", "per SRAM bit cell (rows x cols), with its compute capacitor", 0.0);
+    h.number("area_adc_um2", area_adc_um2, "um^2", "per ADC", 0.0);
+    h.number("area_row_driver_um2", area_row_driver_um2, "um^2", "per row: wordline driver / input DAC", 0.0);
+    h.number("area_shift_add_um2", area_shift_add_um2, "um^2", "per column: shift-add accumulator share", 0.0);
+    h.number("area_digital_um2", area_digital_um2, "um^2", "HCiM digital unit (counted when macro.hybrid_levels > 0)", 0.0);
+    h.number("area_buffer_byte_um2", area_buffer_byte_um2, "um^2", "per byte of the input and output buffers", 0.0);
+    h.number("area_fixed_um2", area_fixed_um2, "um^2", "control, references and periphery not counted by the other hw.area_*", 0.0);
     t.number("vectors", trace_vectors, "vectors", "with --trace: vectors of each traced START stepped cycle by cycle", 1u, 1u << 20)
         .set_field("trace_vectors");
     t.number("columns", trace_columns, "columns", "with --trace: columns with per-column signals (0..N-1)", 0u, 4096u)
@@ -90,10 +106,57 @@ void macro_config::validate() const {
     check_energy("e_digital_bitop_fj", e_digital_bitop_fj);
     check_energy("e_sram_write_bit_fj", e_sram_write_bit_fj);
     check_energy("e_buffer_byte_fj", e_buffer_byte_fj);
+    check_energy("e_cycle_fixed_fj", e_cycle_fixed_fj);
+    const auto positive = [](const char* name, double v, double hi) {
+        if (!std::isfinite(v) || v <= 0.0 || v > hi)
+            core::throw_parameter(name, v, "must lie in (0, " + core::to_text(hi) + "]");
+    };
+    positive("vdd_v", vdd_v, 10.0);
+    positive("vdd_nominal_v", vdd_nominal_v, 10.0);
+    for (const auto& [name, v, hi] : {std::tuple<const char*, double, double>{"energy_vdd_exp", energy_vdd_exp, 10.0},
+                                      {"delay_vdd_exp", delay_vdd_exp, 10.0},
+                                      {"delay_vdd_const", delay_vdd_const, 1.0}})
+        if (!std::isfinite(v) || v < 0.0 || v > hi)
+            core::throw_parameter(name, v, "must lie in [0, " + core::to_text(hi) + "]");
+    for (const auto& [name, v] : {std::pair<const char*, double>{"area_cell_um2", area_cell_um2},
+                                  {"area_adc_um2", area_adc_um2},
+                                  {"area_row_driver_um2", area_row_driver_um2},
+                                  {"area_shift_add_um2", area_shift_add_um2},
+                                  {"area_digital_um2", area_digital_um2},
+                                  {"area_buffer_byte_um2", area_buffer_byte_um2},
+                                  {"area_fixed_um2", area_fixed_um2}})
+        if (!std::isfinite(v) || v < 0.0) core::throw_parameter(name, v, "must be a finite area >= 0 um^2");
+    const double scaled_ps = static_cast<double>(clock_period_ps) * delay_scale();
+    if (scaled_ps > 1e9)
+        core::throw_parameter("vdd_v", vdd_v, "scales the clock period to " + core::to_text(scaled_ps) + " ps (> 1e9)");
     const tlm::window_sizes w = tlm::buffer_sizes(rows, cols, input_depth);
     check_span("rows * cols / 8 (weight SRAM)", w.weight, tlm::addr::weight_span);
     check_span("input_depth * rows * 2 (input buffer)", w.input, tlm::addr::input_span);
     check_span("input_depth * cols / 2 * 8 (output buffer)", w.output, tlm::addr::output_span);
+}
+
+double macro_config::energy_scale() const {
+    if (vdd_v == vdd_nominal_v) return 1.0;
+    return std::pow(vdd_v / vdd_nominal_v, energy_vdd_exp);
+}
+
+double macro_config::delay_scale() const {
+    if (vdd_v == vdd_nominal_v) return 1.0;
+    return delay_vdd_const + (1.0 - delay_vdd_const) * std::pow(vdd_nominal_v / vdd_v, delay_vdd_exp);
+}
+
+macro_config macro_config::at_supply() const {
+    macro_config c = *this;
+    if (vdd_v == vdd_nominal_v) return c;
+    const double e = energy_scale();
+    for (double* x : {&c.e_wordline_fj, &c.e_bitline_fj, &c.e_sar_bit_fj, &c.e_flash_comparator_fj,
+                      &c.e_ideal_conversion_fj, &c.e_shift_add_fj, &c.e_digital_bitop_fj, &c.e_sram_write_bit_fj,
+                      &c.e_buffer_byte_fj, &c.e_cycle_fixed_fj})
+        *x *= e;
+    const double ps = std::round(static_cast<double>(clock_period_ps) * delay_scale());
+    c.clock_period_ps = static_cast<std::uint64_t>(std::max(1.0, ps));
+    c.vdd_nominal_v = vdd_v;
+    return c;
 }
 
 }  // namespace acim::sc

@@ -60,6 +60,27 @@ struct macro_config {
     double e_sram_write_bit_fj = 1.0;      // per bit written to the weight SRAM
     double e_buffer_byte_fj = 0.5;         // per byte the macro reads from the input buffer or
                                            // writes to the output buffer
+    double e_cycle_fixed_fj = 0.0;         // per activation cycle that uses the array, per vector and
+                                           // row tile: control, clocking, references (docs/presets.md)
+
+    // Supply (docs/presets.md). Every energy above is given at vdd_nominal_v; at vdd_v the macro
+    // uses E * (vdd_v / vdd_nominal_v)^energy_vdd_exp and a clock period of
+    // clock_period_ps * (delay_vdd_const + (1 - delay_vdd_const) * (vdd_nominal_v / vdd_v)^delay_vdd_exp).
+    // At vdd_v = vdd_nominal_v (the default) nothing is scaled.
+    double vdd_v = 0.9;             // V: the operating supply
+    double vdd_nominal_v = 0.9;     // V: the supply the energies and the clock period are given at
+    double energy_vdd_exp = 2.0;    // energy ~ V^alpha
+    double delay_vdd_exp = 1.0;     // delay ~ c + (1 - c) (V0/V)^k: k
+    double delay_vdd_const = 0.0;   // c: the part of the delay that does not scale with the supply
+
+    // Area per component, in um^2 (docs/presets.md): the macro area is their sum, see macro_area().
+    double area_cell_um2 = 0.3;          // per SRAM bit cell (rows x cols), with its compute capacitor
+    double area_adc_um2 = 2000.0;        // per ADC
+    double area_row_driver_um2 = 10.0;   // per row: wordline driver / input DAC
+    double area_shift_add_um2 = 60.0;    // per column: shift-add accumulator share
+    double area_digital_um2 = 5000.0;    // the HCiM digital unit (counted when macro.hybrid_levels > 0)
+    double area_buffer_byte_um2 = 1.0;   // per byte of the input and output buffers
+    double area_fixed_um2 = 0.0;         // control, references, periphery not counted above
 
     // Cycle-stepped trace mode (docs/tracing.md). Runs trace_first_run .. trace_first_run +
     // trace_runs - 1, counted from 0 over the STARTs the macro accepted since elaboration, are
@@ -76,6 +97,13 @@ struct macro_config {
 
     // Throws core::parameter_error naming the first invalid field.
     void validate() const;
+    // The energy and delay factors of the supply law at vdd_v (1 at the nominal supply).
+    double energy_scale() const;
+    double delay_scale() const;
+    // This configuration at its supply: every energy times energy_scale(), the clock period times
+    // delay_scale() (rounded to whole ps, at least 1), and vdd_nominal_v = vdd_v. The identity at the
+    // nominal supply.
+    macro_config at_supply() const;
     // Declares the instance parameters under `hw` and the trace-window parameters under `trace`,
     // bound to this object. Not declared: adcs and threads (set from macro.adcs and run.threads),
     // the trace run window and file (from --trace).

@@ -1,8 +1,10 @@
 #include <acim/sc/macro_cost.hpp>
 
+#include <acim/core/error.hpp>
 #include <acim/tlm/buffer_layout.hpp>
 
 #include <algorithm>
+#include <random>
 
 namespace acim::sc {
 
@@ -92,6 +94,7 @@ energy_breakdown macro_cost::run_energy(const run_shape& s, const core::engine_c
 
     energy_breakdown e;
     std::uint64_t array_cycles = 0;  // (i, j) pairs evaluated on the bitlines
+    std::uint64_t fixed_cycles = 0;  // activation cycles j that use the array
     double digital_bitops = 0.0;     // per vector and output
     // Input codes of the tiles' rows by value (xbit bits): one pass over the batch serves every
     // cycle's active-row count.
@@ -148,6 +151,7 @@ energy_breakdown macro_cost::run_energy(const run_shape& s, const core::engine_c
             }
         }
         e.wordline += static_cast<double>(active) * m_cfg.e_wordline_fj;
+        ++fixed_cycles;
     }
     e.bitline = V * static_cast<double>(s.tiles->size()) * outputs * static_cast<double>(array_cycles) * m_cfg.e_bitline_fj;
     e.adc = static_cast<double>(counters.adc_conversions) * conversion_energy(s.adc, p.adc_bits);
@@ -155,6 +159,8 @@ energy_breakdown macro_cost::run_energy(const run_shape& s, const core::engine_c
     e.digital = V * outputs * digital_bitops * m_cfg.e_digital_bitop_fj;
     const double bytes = V * static_cast<double>(s.rows * tlm::input_code_bytes(p.xbit)) + V * outputs * 8.0;
     e.buffer = bytes * m_cfg.e_buffer_byte_fj;
+    if (m_cfg.e_cycle_fixed_fj != 0.0)
+        e.fixed = V * static_cast<double>(s.tiles->size()) * static_cast<double>(fixed_cycles) * m_cfg.e_cycle_fixed_fj;
     return e;
 }
 
@@ -175,6 +181,64 @@ std::uint64_t macro_cost::weight_write_clocks(std::size_t bytes) const {
 
 double macro_cost::weight_write_energy(std::size_t bytes) const {
     return static_cast<double>(bytes) * 8.0 * m_cfg.e_sram_write_bit_fj;
+}
+
+area_breakdown macro_area(const macro_config& cfg, bool hcim) {
+    area_breakdown a;
+    a.cells = static_cast<double>(cfg.rows) * static_cast<double>(cfg.cols) * cfg.area_cell_um2;
+    a.adcs = static_cast<double>(cfg.adcs) * cfg.area_adc_um2;
+    a.drivers = static_cast<double>(cfg.rows) * cfg.area_row_driver_um2;
+    a.shift_add = static_cast<double>(cfg.cols) * cfg.area_shift_add_um2;
+    a.digital = hcim ? cfg.area_digital_um2 : 0.0;
+    const tlm::window_sizes w = tlm::buffer_sizes(cfg.rows, cfg.cols, cfg.input_depth);
+    a.buffers = static_cast<double>(w.input + w.output) * cfg.area_buffer_byte_um2;
+    a.fixed = cfg.area_fixed_um2;
+    return a;
+}
+
+peak_figures macro_peak(const macro_config& cfg_in, const core::cim_params& p_in, adc_kind adc) {
+    core::cim_params p = p_in;
+    macro_config cfg = cfg_in;
+    p.adcs = static_cast<int>(cfg.adcs);
+    p.validate();
+    cfg.validate();
+    if (cfg.cols % static_cast<std::uint32_t>(p.wbit) != 0)
+        core::throw_parameter("cols", cfg.cols, "is not a multiple of wbit = " + core::to_text(p.wbit));
+    // Whole tiles only: with rows = 256 and row_parallelism = 255 the 256th row would cost a tile.
+    const auto rp = static_cast<std::size_t>(p.row_parallelism);
+    const std::size_t rows = cfg.rows >= rp ? cfg.rows / rp * rp : cfg.rows;
+    const std::size_t outputs = cfg.cols / static_cast<std::uint32_t>(p.wbit);
+    const std::vector<core::row_tile> tiles = core::dense_tiling(rows, p.row_parallelism);
+    // One vector of maximal input codes (every row active in every activation cycle) against
+    // random weights: the counters depend on the shape only.
+    const std::int32_t xmax = p.signed_act ? (std::int32_t{1} << (p.xbit - 1)) - 1 : (std::int32_t{1} << p.xbit) - 1;
+    std::vector<std::int32_t> x(rows, xmax), w(outputs * rows);
+    std::mt19937 gen(1);
+    std::uniform_int_distribution<std::int32_t> wd(-(std::int32_t{1} << (p.wbit - 1)), (std::int32_t{1} << (p.wbit - 1)) - 1);
+    for (auto& v : w) v = wd(gen);
+    core::mvm_engine eng(p, {1, core::kernel_isa::automatic});
+    eng.load_weights(w.data(), outputs, rows, tiles);
+    std::vector<std::int64_t> out(outputs);
+    core::stream_key key;
+    eng.run(x.data(), 1, 0, key, out.data());
+    const core::cycle_plan plan(p);
+    run_shape s;
+    s.params = &p;
+    s.plan = &plan;
+    s.adc = adc;
+    s.outputs = outputs;
+    s.rows = rows;
+    s.tiles = &tiles;
+    s.vectors = 1;
+    s.inputs = x.data();
+    const macro_cost cost(cfg);
+    peak_figures f;
+    f.macs = static_cast<double>(rows) * static_cast<double>(outputs);
+    const std::uint64_t clocks = cost.run_cycles(s) - cfg.start_cycles - cfg.drain_cycles;
+    f.seconds = static_cast<double>(clocks) * static_cast<double>(cfg.clock_period_ps) * 1e-12;
+    f.energy = cost.run_energy(s, eng.counters());
+    f.area_um2 = macro_area(cfg, p.hybrid_levels > 0).total();
+    return f;
 }
 
 }  // namespace acim::sc

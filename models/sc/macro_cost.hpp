@@ -25,7 +25,8 @@ struct energy_breakdown {
     double shift_add = 0.0;  // accumulated cycle results
     double digital = 0.0;    // HCiM digital unit bit operations
     double buffer = 0.0;     // input buffer reads and output buffer writes
-    double total() const { return wordline + bitline + adc + shift_add + digital + buffer; }
+    double fixed = 0.0;      // fixed energy per activation cycle (hw.e_cycle_fixed_fj)
+    double total() const { return wordline + bitline + adc + shift_add + digital + buffer + fixed; }
 };
 
 // What a run's cost depends on.
@@ -59,6 +60,40 @@ struct run_cost {
     std::uint64_t cycles = 0;  // macro clocks from START to DONE
     energy_breakdown energy;
 };
+
+// Area of one macro by component, in um^2 (hw.area_*; docs/presets.md).
+struct area_breakdown {
+    double cells = 0.0;       // rows x cols bit cells
+    double adcs = 0.0;        // ADCs
+    double drivers = 0.0;     // row drivers / input DACs
+    double shift_add = 0.0;   // shift-add accumulators, per column
+    double digital = 0.0;     // HCiM digital unit (when used)
+    double buffers = 0.0;     // input and output buffers
+    double fixed = 0.0;       // control and periphery
+    double total() const { return cells + adcs + drivers + shift_add + digital + buffers + fixed; }
+};
+// `hcim`: the macro has an HCiM digital unit (macro.hybrid_levels > 0).
+area_breakdown macro_area(const macro_config& cfg, bool hcim);
+
+// Steady-state figures of one macro computing at full utilisation: the rows of the macro's whole
+// tiles of row_parallelism rows (all rows if fewer), every column (cols / wbit outputs), every
+// input code at its maximum (all
+// rows active in every activation cycle), through the core engine's counters and macro_cost;
+// start-up and drain clocks excluded. Energies at `cfg` as given (call at_supply() first).
+struct peak_figures {
+    double macs = 0.0;          // per vector: rows x outputs
+    double seconds = 0.0;       // per vector
+    energy_breakdown energy;    // per vector, fJ
+    double area_um2 = 0.0;
+    double tops() const { return 2.0 * macs / seconds * 1e-12; }
+    // TOPS/W counting the given energy classes (default: all but the buffers, i.e. no I/O).
+    double tops_per_w(double energy_fj) const { return 2.0 * macs / energy_fj * 1e3; }
+    double tops_per_w() const { return tops_per_w(energy.total() - energy.buffer); }
+    double tops_per_mm2() const { return tops() / (area_um2 * 1e-6); }
+};
+// p: the macro settings with the bits to evaluate at (wbit, xbit, act_enc, ...); p.adcs is ignored
+// (cfg.adcs counts). Throws core::parameter_error for invalid settings.
+peak_figures macro_peak(const macro_config& cfg, const core::cim_params& p, adc_kind adc);
 
 class macro_cost {
 public:

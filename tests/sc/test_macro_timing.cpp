@@ -117,6 +117,13 @@ double expected_energy(const sc::macro_config& cfg, const test::layer_setup& l, 
     e += static_cast<double>(cnt.conversions) * cfg.e_shift_add_fj;
     const std::size_t b = l.p.xbit <= 8 ? 1 : 2;
     e += static_cast<double>(l.vectors * l.rows * b + l.vectors * l.outputs * 8) * cfg.e_buffer_byte_fj;
+    // The fixed energy of every activation cycle that uses the array, per vector and tile.
+    for (int j = 0; j < plan.act_cycles(); ++j) {
+        bool array = false;
+        for (int i = 0; i < plan.weight_cycles(); ++i)
+            array = array || plan.kind(i, j) == core::cycle_kind::analog || plan.kind(i, j) == core::cycle_kind::voted;
+        if (array) e += static_cast<double>(l.vectors * tiles.size()) * cfg.e_cycle_fixed_fj;
+    }
     return e;
 }
 
@@ -174,6 +181,17 @@ std::vector<timing_case> cases() {
         t.outputs = 7;  // 42 columns on 16 ADCs
         t.tweak = [](sc::macro_config& cfg) { cfg.adcs = 16; };
     });
+    // docs/timing.md, "Supply": at twice the nominal supply with alpha = k = 1, every energy doubles
+    // and the clock period halves (binary factors: the sums stay exact); plus a fixed cycle energy.
+    add("supply_scaled_with_fixed_cycle_energy", [](timing_case& t) {
+        t.tweak = [](sc::macro_config& cfg) {
+            cfg.vdd_nominal_v = 0.5;
+            cfg.vdd_v = 1.0;
+            cfg.energy_vdd_exp = 1.0;
+            cfg.delay_vdd_exp = 1.0;
+            cfg.e_cycle_fixed_fj = 3.0;
+        };
+    });
     add("three_tiles_one_adc_per_column", [](timing_case& t) {
         t.p.row_parallelism = 100;
         t.rows = 300;
@@ -195,10 +213,22 @@ TEST_P(macro_timing, done_time_cycles_and_energy_follow_the_formula) {
     test::layer_setup l = test::random_layer(c.p, c.outputs, c.rows, c.vectors, 5 + c.outputs);
     l.p.adc_arch = c.adc;
     const test::engine_reference ref = test::run_engine(l);
+    // The macro runs at hw.vdd_v: the formulas take the scaled energies and clock (the identity
+    // at the nominal supply).
+    const sc::macro_config bench_cfg = cfg;
+    if (cfg.vdd_v != cfg.vdd_nominal_v) {
+        const double e = cfg.vdd_v / cfg.vdd_nominal_v, d = cfg.vdd_nominal_v / cfg.vdd_v;
+        for (double* x : {&cfg.e_wordline_fj, &cfg.e_bitline_fj, &cfg.e_sar_bit_fj, &cfg.e_flash_comparator_fj,
+                          &cfg.e_ideal_conversion_fj, &cfg.e_shift_add_fj, &cfg.e_digital_bitop_fj,
+                          &cfg.e_sram_write_bit_fj, &cfg.e_buffer_byte_fj, &cfg.e_cycle_fixed_fj})
+            *x *= e;
+        cfg.clock_period_ps = static_cast<std::uint64_t>(static_cast<double>(cfg.clock_period_ps) * d);
+    }
     const std::uint64_t cycles = expected_cycles(cfg, l);
     const sc_time clk(static_cast<double>(cfg.clock_period_ps), sc_core::SC_PS);
 
-    test::run_bench(cfg, [&](test::macro_bench& b) {
+    test::run_bench(bench_cfg, [&](test::macro_bench& b) {
+        EXPECT_EQ(b.cpu.rd(regmap::reg::hw_clock_ps), cfg.clock_period_ps);
         test::bus_initiator& cpu = b.cpu;
         test::program(cpu, l, cfg);
         const sc_time t0 = sc_core::sc_time_stamp();
