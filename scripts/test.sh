@@ -40,7 +40,7 @@ cmake --build build-asan -j "$jobs"
 stage "ASan+UBSan build + tests" "$t0"
 
 t0=$(date +%s)
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 -DACIM_FUZZ=ON
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++-14 -DACIM_FUZZ=ON -DACIM_FUZZ_SECONDS=0
 cmake --build build-fuzz -j "$jobs" --target fuzz_all
 (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1:$san ctest --output-on-failure -L fuzz)
 stage "fuzzing" "$t0"
