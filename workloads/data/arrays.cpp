@@ -230,11 +230,11 @@ npy_array read_npz_member(const std::string& path, const std::string& key, std::
         bytes out(usize);
         if (method == 0) {
             if (csize != usize) throw data_set_error(path, "stored member '" + name + "' has differing sizes");
-            std::memcpy(out.data(), &z[data], usize);
+            if (usize > 0) std::memcpy(out.data(), z.data() + data, usize);  // an empty member: nothing to copy
         } else if (method == 8) {
             z_stream s{};
             if (inflateInit2(&s, -15) != Z_OK) throw data_set_error(path, "zlib initialisation failed");
-            s.next_in = const_cast<Bytef*>(&z[data]);
+            s.next_in = const_cast<Bytef*>(z.data() + data);
             s.avail_in = static_cast<uInt>(csize);
             s.next_out = out.data();
             s.avail_out = static_cast<uInt>(usize);
