@@ -158,3 +158,67 @@ TEST(register_codec, register_values_rounds_every_fixed_point_field_and_keeps_th
     EXPECT_EQ(q.sigma_flash_th, 8123 / 1e4);
     EXPECT_EQ(q.gain_compression, 0.0);
 }
+
+// The register map as docs/register_map.md states it, typed in by hand (not read from the table):
+// offset, name, access rule and reset value of every register. A change to the table that is not
+// also a deliberate change of this list fails here. Instance registers (reset from macro_config)
+// are marked with reset ~0u and checked to name their source instead.
+TEST(register_table, matches_the_documented_offsets_access_rules_and_reset_values) {
+    using A = regmap::access;
+    struct documented {
+        std::uint32_t offset;
+        const char* name;
+        A acc;
+        std::uint32_t reset;
+    };
+    constexpr std::uint32_t inst = ~0u;
+    const documented doc[] = {
+        {0x000, "ID", A::ro, 0x4143494D},      {0x004, "VERSION", A::ro, 0x00010100},
+        {0x008, "CTRL", A::rw, 0},             {0x00C, "STATUS", A::ro, 0},
+        {0x010, "ERROR_CODE", A::ro, 0},       {0x014, "ERROR_ADDR", A::ro, 0},
+        {0x018, "IRQ_STATUS", A::w1c, 0},      {0x01C, "IRQ_SET", A::wo, 0},
+        {0x020, "OUT_DENOM", A::ro, 255},      {0x040, "HW_ROWS", A::ro, inst},
+        {0x044, "HW_COLS", A::ro, inst},       {0x048, "HW_ADCS", A::ro, inst},
+        {0x04C, "HW_DEPTH", A::ro, inst},      {0x050, "HW_CLOCK_PS", A::ro, inst},
+        {0x100, "WBIT", A::rw, 8},             {0x104, "XBIT", A::rw, 8},
+        {0x108, "SIGNED_ACT", A::rw, 0},       {0x10C, "ACT_ENC", A::rw, 1},
+        {0x110, "ADC_KIND", A::rw, 1},         {0x114, "ADC_BITS", A::rw, 8},
+        {0x118, "ROW_PAR", A::rw, 255},        {0x11C, "HYBRID_LEVELS", A::rw, 0},
+        {0x120, "DIGITAL_MODE", A::rw, 0},     {0x124, "VOTING_LEVELS", A::rw, 0},
+        {0x128, "VOTING_SAMPLES", A::rw, 1},   {0x12C, "VOTE_RULE", A::rw, 0},
+        {0x130, "SIGMA_RAND", A::rw, 0},       {0x134, "SIGMA_NL", A::rw, 0},
+        {0x138, "GAIN_COMP", A::rw, 0},        {0x13C, "CELL_SIGMA", A::rw, 0},
+        {0x140, "SEED_LO", A::rw, 0},          {0x144, "SEED_HI", A::rw, 0},
+        {0x148, "DIE_ID", A::rw, 0},           {0x14C, "MACRO_ID", A::rw, 0},
+        {0x150, "LAYER_ID", A::rw, 0},         {0x154, "COLUMN_BASE", A::rw, 0},
+        {0x158, "VECTOR_BASE_LO", A::rw, 0},   {0x15C, "VECTOR_BASE_HI", A::rw, 0},
+        {0x160, "ROWS_USED", A::rw, 1},        {0x164, "OUTPUTS", A::rw, 1},
+        {0x168, "BATCH", A::rw, 1},            {0x16C, "TILE_MODE", A::rw, 0},
+        {0x170, "TILE_COUNT", A::rw, 0},       {0x174, "COL_GAIN_SIGMA", A::rw, 0},
+        {0x178, "COL_OFFSET_SIGMA", A::rw, 0}, {0x17C, "CMP_OFFSET_SIGMA", A::rw, 0},
+        {0x180, "SAR_CAP_SIGMA", A::rw, 0},    {0x184, "FLASH_TH_SIGMA", A::rw, 0},
+        {0x188, "TILE_BASE", A::rw, 0},        {0x200, "TILE", A::rw, 0},
+        {0x300, "CYCLES_LO", A::ro, 0},        {0x304, "CYCLES_HI", A::ro, 0},
+        {0x308, "CONVERSIONS_LO", A::ro, 0},   {0x30C, "CONVERSIONS_HI", A::ro, 0},
+        {0x310, "DIGITAL_CYCLES_LO", A::ro, 0}, {0x314, "DIGITAL_CYCLES_HI", A::ro, 0},
+        {0x318, "VOTES_LO", A::ro, 0},         {0x31C, "VOTES_HI", A::ro, 0},
+        {0x320, "SATURATIONS_LO", A::ro, 0},   {0x324, "SATURATIONS_HI", A::ro, 0},
+        {0x328, "ENERGY_FJ_LO", A::ro, 0},     {0x32C, "ENERGY_FJ_HI", A::ro, 0},
+        {0x330, "RUNS", A::ro, 0},
+    };
+    const auto& t = regmap::register_table();
+    ASSERT_EQ(t.size(), std::size(doc));
+    for (std::size_t k = 0; k < t.size(); ++k) {
+        SCOPED_TRACE(doc[k].name);
+        EXPECT_EQ(t[k].offset, doc[k].offset);
+        EXPECT_EQ(t[k].name, doc[k].name);
+        EXPECT_EQ(t[k].acc, doc[k].acc);
+        if (doc[k].reset == inst) {
+            EXPECT_FALSE(t[k].reset_source.empty());
+        } else {
+            EXPECT_TRUE(t[k].reset_source.empty());
+            EXPECT_EQ(t[k].reset, doc[k].reset);
+        }
+    }
+    EXPECT_EQ(regmap::find_register(0x200)->count, 64u);  // TILE[0..63]
+}
