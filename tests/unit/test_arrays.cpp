@@ -116,6 +116,19 @@ TEST(Arrays, Rejections) {
     std::vector<std::uint8_t> big = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<std::uint8_t>(h.size()), 0};
     big.insert(big.end(), h.begin(), h.end());
     EXPECT_NE(error_of([&] { read_npy(write("big.npy", big)); }).find("overflows"), std::string::npos);
+    // A deflated member whose central-directory entry claims 1.9 GiB is refused before any buffer
+    // of that size is allocated (the fuzzer found a few-byte file that made the reader take 2 GB).
+    auto claim = file_bytes(dir + "/deflated.npz");
+    for (std::size_t k = 0; k + 46 < claim.size(); ++k)
+        if (claim[k] == 'P' && claim[k + 1] == 'K' && claim[k + 2] == 1 && claim[k + 3] == 2) {
+            claim[k + 24] = 0x00;
+            claim[k + 25] = 0x00;
+            claim[k + 26] = 0x00;
+            claim[k + 27] = 0x78;  // usize = 0x78000000
+            break;
+        }
+    EXPECT_NE(error_of([&] { read_npz_set(write("claim.npz", claim), "images", "labels"); }).find("(corrupt size)"),
+              std::string::npos);
 }
 
 // Random corruption of every reader's input never crashes (errors only).

@@ -227,9 +227,14 @@ npy_array read_npz_member(const std::string& path, const std::string& key, std::
         const std::size_t data = local + 30 + le(&z[local + 26], 2) + le(&z[local + 28], 2);
         if (data > z.size() || z.size() - data < csize) throw data_set_error(path, "member '" + name + "' is truncated");
         if (usize > max_bytes) throw data_set_error(path, "member '" + name + "' exceeds the reader limit");
+        if (method == 0 && csize != usize) throw data_set_error(path, "stored member '" + name + "' has differing sizes");
+        // Deflate expands at most 1032:1: a larger declared size is corrupt, and is refused before
+        // the buffer is allocated (a few bytes must not claim gigabytes).
+        if (method == 8 && usize > 1032 * csize + 1024)
+            throw data_set_error(path, "member '" + name + "' declares " + std::to_string(usize) + " bytes from " +
+                                           std::to_string(csize) + " deflated bytes (corrupt size)");
         bytes out(usize);
         if (method == 0) {
-            if (csize != usize) throw data_set_error(path, "stored member '" + name + "' has differing sizes");
             if (usize > 0) std::memcpy(out.data(), z.data() + data, usize);  // an empty member: nothing to copy
         } else if (method == 8) {
             z_stream s{};
