@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -62,13 +63,15 @@ std::vector<std::uint8_t> read_bytes(const std::string& path, std::size_t max_by
     const std::size_t limit = max_bytes > std::numeric_limits<std::size_t>::max() - max_header
                                   ? std::numeric_limits<std::size_t>::max()
                                   : max_bytes + max_header;
-    constexpr unsigned chunk = 1u << 20;
     std::vector<std::uint8_t> buf;
     for (;;) {
         const std::size_t old = buf.size();
         if (old > limit)
             throw idx_error(path, idx_fault::too_large,
                             "more than " + std::to_string(max_bytes) + " data bytes (reader limit)");
+        // Reads grow with the data (64 KiB, doubling, at most 1 MiB at a time): a small file does
+        // not clear megabytes it never uses.
+        const auto chunk = static_cast<unsigned>(std::clamp<std::size_t>(old, std::size_t{1} << 16, std::size_t{1} << 20));
         buf.resize(old + chunk);
         errno = 0;
         const int n = gzread(f, buf.data() + old, chunk);
