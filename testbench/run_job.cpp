@@ -144,6 +144,8 @@ namespace {
 struct tally {
     std::size_t correct_ideal = 0, correct_acim = 0, correct_float = 0, flips = 0;
     double t_acim = 0.0;  // seconds in the ACiM forward passes
+    // confusion[label * classes + prediction] of the ACiM predictions; per-class ideal hits.
+    std::vector<std::size_t> confusion, ideal_hits, images_of;
 };
 
 // The images [0, n) in batches through the ideal integer model and the ACiM backend. With a pool,
@@ -154,6 +156,9 @@ void evaluate(const network& net, const image_set& data, std::size_t n, std::siz
               mac_backend& acim, bool progress, bool float_pass, core::thread_pool* pool, tally& t) {
     const std::size_t classes = net.output_size();
     const bool tty = progress && isatty(fileno(stderr));
+    t.confusion.assign(classes * classes, 0);
+    t.ideal_hits.assign(classes, 0);
+    t.images_of.assign(classes, 0);
     std::vector<float> x;
     std::vector<int> pi;
     ideal.prepare(net);  // the tasks share its weight caches
@@ -196,6 +201,12 @@ void evaluate(const network& net, const image_set& data, std::size_t n, std::siz
             t.correct_ideal += pi[k] == data.labels[b0 + k];
             t.correct_acim += pa[k] == data.labels[b0 + k];
             t.flips += pi[k] != pa[k];
+            const std::size_t label = data.labels[b0 + k];
+            if (label < classes && pa[k] >= 0 && static_cast<std::size_t>(pa[k]) < classes) {
+                ++t.confusion[label * classes + static_cast<std::size_t>(pa[k])];
+                ++t.images_of[label];
+                t.ideal_hits[label] += pi[k] == data.labels[b0 + k];
+            }
         }
         if (tty) {
             const int width = 30;
@@ -546,6 +557,26 @@ int run_job(const run_options& opt_in, const job_config& cfg_in) {
             r["ptq"] = pj;
         }
         r["prediction_flips_vs_ideal"] = flips;
+        // Per class: images, ideal-integer and ACiM accuracy; the ACiM confusion matrix
+        // (row = label, column = ACiM prediction).
+        {
+            const std::size_t classes = t.images_of.size();
+            nlohmann::json pc = nlohmann::json::array(), cm = nlohmann::json::array();
+            for (std::size_t c = 0; c < classes; ++c) {
+                const std::size_t count = t.images_of[c];
+                const auto frac = [count](std::size_t hits) {
+                    return count ? nlohmann::json(static_cast<double>(hits) / static_cast<double>(count)) : nlohmann::json();
+                };
+                pc.push_back({{"class", c},
+                              {"images", count},
+                              {"ideal_integer", frac(t.ideal_hits[c])},
+                              {"acim", frac(t.confusion[c * classes + c])}});
+                cm.push_back(std::vector<std::size_t>(t.confusion.begin() + static_cast<std::ptrdiff_t>(c * classes),
+                                                      t.confusion.begin() + static_cast<std::ptrdiff_t>((c + 1) * classes)));
+            }
+            r["per_class"] = pc;
+            r["confusion_matrix"] = cm;
+        }
         r["path"] = cfg.path == run_path::tlm ? "tlm" : "core";
         if (!trace_path.empty()) r["trace"] = trace_path;
         for (const auto& layer_pieces : map.layers)

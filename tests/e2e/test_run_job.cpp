@@ -175,6 +175,29 @@ TEST(RunJob, GoldenReportOnTheFirst200Images) {
     EXPECT_GT(acim, 0.70);
     const auto flips = r["prediction_flips_vs_ideal"].get<int>();
     EXPECT_GE(flips, std::abs(static_cast<int>(std::lround((acim - 0.905) * 200))));
+    // Per class and the confusion matrix add up to the totals.
+    ASSERT_EQ(r["per_class"].size(), 10u);
+    ASSERT_EQ(r["confusion_matrix"].size(), 10u);
+    std::size_t images = 0, diagonal = 0;
+    double ideal_hits = 0.0;
+    for (std::size_t c = 0; c < 10; ++c) {
+        const auto& row = r["confusion_matrix"][c];
+        ASSERT_EQ(row.size(), 10u);
+        std::size_t in_row = 0;
+        for (const auto& v : row) in_row += v.get<std::size_t>();
+        const auto& pc = r["per_class"][c];
+        EXPECT_EQ(pc["class"], c);
+        EXPECT_EQ(pc["images"].get<std::size_t>(), in_row) << c;
+        images += in_row;
+        diagonal += row[c].get<std::size_t>();
+        if (in_row) {
+            EXPECT_DOUBLE_EQ(pc["acim"].get<double>(), static_cast<double>(row[c].get<std::size_t>()) / static_cast<double>(in_row));
+            ideal_hits += pc["ideal_integer"].get<double>() * static_cast<double>(in_row);
+        }
+    }
+    EXPECT_EQ(images, 200u);
+    EXPECT_DOUBLE_EQ(static_cast<double>(diagonal) / 200.0, acim);
+    EXPECT_NEAR(ideal_hits, 181.0, 1e-9);
     ASSERT_EQ(r["layers"].size(), 4u);
     const auto& L = r["layers"];
     EXPECT_EQ(L[0]["digital"], true);
