@@ -129,6 +129,14 @@ TEST(Arrays, Rejections) {
         }
     EXPECT_NE(error_of([&] { read_npz_set(write("claim.npz", claim), "images", "labels"); }).find("(corrupt size)"),
               std::string::npos);
+    // An unsupported method is refused before its declared size is allocated, too.
+    for (std::size_t k = 0; k + 46 < claim.size(); ++k)
+        if (claim[k] == 'P' && claim[k + 1] == 'K' && claim[k + 2] == 1 && claim[k + 3] == 2) {
+            claim[k + 10] = 12;  // bzip2
+            break;
+        }
+    EXPECT_NE(error_of([&] { read_npz_set(write("method.npz", claim), "images", "labels"); }).find("uses zip method 12"),
+              std::string::npos);
 }
 
 // Random corruption of every reader's input never crashes (errors only).

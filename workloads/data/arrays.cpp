@@ -227,6 +227,8 @@ npy_array read_npz_member(const std::string& path, const std::string& key, std::
         const std::size_t data = local + 30 + le(&z[local + 26], 2) + le(&z[local + 28], 2);
         if (data > z.size() || z.size() - data < csize) throw data_set_error(path, "member '" + name + "' is truncated");
         if (usize > max_bytes) throw data_set_error(path, "member '" + name + "' exceeds the reader limit");
+        if (method != 0 && method != 8)
+            throw data_set_error(path, "member '" + name + "' uses zip method " + std::to_string(method) + " (only stored and deflate)");
         if (method == 0 && csize != usize) throw data_set_error(path, "stored member '" + name + "' has differing sizes");
         // Deflate expands at most 1032:1: a larger declared size is corrupt, and is refused before
         // the buffer is allocated (a few bytes must not claim gigabytes).
@@ -236,7 +238,7 @@ npy_array read_npz_member(const std::string& path, const std::string& key, std::
         bytes out(usize);
         if (method == 0) {
             if (usize > 0) std::memcpy(out.data(), z.data() + data, usize);  // an empty member: nothing to copy
-        } else if (method == 8) {
+        } else {  // method 8: deflate
             z_stream s{};
             if (inflateInit2(&s, -15) != Z_OK) throw data_set_error(path, "zlib initialisation failed");
             s.next_in = const_cast<Bytef*>(z.data() + data);
@@ -248,8 +250,6 @@ npy_array read_npz_member(const std::string& path, const std::string& key, std::
             inflateEnd(&s);
             if (rc != Z_STREAM_END || produced != usize)
                 throw data_set_error(path, "member '" + name + "': corrupt deflate data");
-        } else {
-            throw data_set_error(path, "member '" + name + "' uses zip method " + std::to_string(method) + " (only stored and deflate)");
         }
         if (crc32(0L, out.data(), static_cast<uInt>(out.size())) != crc)
             throw data_set_error(path, "member '" + name + "': CRC mismatch");
