@@ -60,8 +60,7 @@ struct mvm_engine::impl {
     code_error_histogram code_errors;
     aligned_vector<std::uint64_t> xplanes;  // 64-byte aligned: the AVX-512 kernel loads whole rows
     // Cell variation, cached per stream key.
-    std::vector<double> delta;
-    std::size_t delta_rows = 0;
+    cell_table cells;
     bool delta_valid = false;
     stream_key delta_key;
     // Static mismatch tables, cached per (seed, die, macro, column_base).
@@ -80,12 +79,7 @@ void prepare_cycles(prepared& pr) {
     pr.P = pr.plan.weight_cycles();
     pr.Q = pr.plan.act_cycles();
     pr.top = p.weight_bit_parallel ? p.signed_adc_top() : p.adc_top();
-    adc_model m;
-    m.top = pr.top;
-    m.nrow = p.row_parallelism;
-    m.sigma_rand = p.sigma_rand;
-    m.sigma_nl = p.sigma_nl;
-    m.alpha = p.gain_compression;
+    const adc_model m = adc_model::of(p, pr.top);
     pr.acc_scale = {pr.top};
     struct key {
         std::int64_t fs;
@@ -398,19 +392,49 @@ void detail::check_inputs(const cim_params& p, const std::int32_t* x, std::size_
     check_inputs_impl(p, x, n, rows);
 }
 
-// Cell variation delta[column][tile row] in count units: frozen per (seed, die, macro) by default.
-void detail::make_cell_delta(const cim_params& p, const std::vector<row_tile>& tiles, std::size_t cols,
-                             const stream_key& key, std::vector<double>& delta, std::size_t& drows) {
+// Cell variation in count units, frozen per (seed, die, macro) by default. The draws are those of
+// the per-column streams (column_base + column, row); only the layout is row-major.
+void detail::make_cell_table(const cim_params& p, const std::vector<row_tile>& tiles, std::size_t cols,
+                             const stream_key& key, cell_table& t) {
     std::size_t widest = 0;
-    for (const row_tile& t : tiles) widest = std::max(widest, t.size());
-    drows = widest;
-    delta.resize(cols * widest);
+    for (const row_tile& r : tiles) widest = std::max(widest, r.size());
+    t.rows = widest;
+    t.columns = cols;
+    t.stride = (cols + 7) / 8 * 8;
+    t.delta.assign(t.stride * widest, 0.0);
     std::uint64_t base = stream_base(key, stream_kind::cell_variation);
     if (p.cell_redraw) base = key_fold(base, key.epoch);
     const double s = p.cell_sigma / 100.0;
     for (std::size_t col = 0; col < cols; ++col) {
         const std::uint64_t h = key_fold(base, key.column_base + col);
-        for (std::size_t r = 0; r < widest; ++r) delta[col * widest + r] = s * gaussian_from_u63(draw63(h, r));
+        for (std::size_t r = 0; r < widest; ++r) t.delta[r * t.stride + col] = s * gaussian_from_u63(draw63(h, r));
+    }
+}
+
+// The clones let the compiler run the column loops on the widest vectors the CPU has; they only
+// add (and scale by exact powers of two), each column in the defined order, so every clone gives
+// the same bits.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void detail::cell_sums(
+    const cell_table& ct, const std::uint64_t* x, std::size_t t_stride, std::size_t k_stride, int width,
+    std::size_t words, double* sums, double* s) {
+    const std::size_t C = ct.stride;
+    const double* delta = ct.delta.data();
+    for (std::size_t c = 0; c < C; ++c) sums[c] = 0.0;
+    for (int t = 0; t < width; ++t) {
+        const double scale = std::ldexp(1.0, t);  // ldexp(v, t) == v * 2^t exactly
+        for (std::size_t k = 0; k < words; ++k) {
+            std::uint64_t xw = x[static_cast<std::size_t>(t) * t_stride + k * k_stride];
+            // An empty word adds +0.0 (s starts at +0.0 and no sum of these values is -0.0), so
+            // skipping it changes nothing.
+            if (xw == 0) continue;
+            const double* d = delta + (k * 64 + static_cast<std::size_t>(__builtin_ctzll(xw))) * C;
+            for (std::size_t c = 0; c < C; ++c) s[c] = 0.0 + d[c];
+            for (xw &= xw - 1; xw != 0; xw &= xw - 1) {
+                d = delta + (k * 64 + static_cast<std::size_t>(__builtin_ctzll(xw))) * C;
+                for (std::size_t c = 0; c < C; ++c) s[c] += d[c];
+            }
+            for (std::size_t c = 0; c < C; ++c) sums[c] += s[c] * scale;
+        }
     }
 }
 
@@ -435,7 +459,8 @@ void detail::fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vect
     }
 }
 
-void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt,
+// The clone with POPCNT: the baseline x86-64 has no popcount instruction (libgcc's __popcountdi2).
+__attribute__((target_clones("popcnt", "default"))) void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt,
                              std::uint64_t* errs, conversion_sink* sink) {
     const prepared& pr = *c.pr;
     const cim_params& p = pr.params;
@@ -447,10 +472,25 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
     std::vector<std::uint64_t> keys;
     std::vector<std::int32_t> samples(static_cast<std::size_t>(S));
     std::vector<std::int64_t> acc(nacc);
+    // Cell variation: the sums of every (vector of the chunk, cycle j, column), per tile.
+    const cell_table* cells = c.cells;
+    const std::size_t CS = cells ? cells->stride : 0;
+    const auto Q = static_cast<std::size_t>(pr.Q);
+    std::vector<double> dsums(cells ? chunk_blocks * lanes * Q * CS : 0), scratch(CS);
+    const real_noise noise(p);
 
     for (std::size_t cb = b0; cb < b1; cb += chunk_blocks) {
         const std::size_t ce = std::min(b1, cb + chunk_blocks);
         for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+            for (std::size_t b = cb; cells && b < ce; ++b) {
+                const std::uint64_t* xb = c.xblock(n, b);
+                for (std::size_t l = 0; l < lanes && b * lanes + l < c.vectors; ++l)
+                    for (int j = 0; j < pr.Q; ++j) {
+                        const cycle_info& cy = pr.cycle(0, j);
+                        cell_sums(*cells, xb + static_cast<std::size_t>(cy.lo) * W * lanes + l, W * lanes, lanes, cy.width, W,
+                                  &dsums[(((b - cb) * lanes + l) * Q + static_cast<std::size_t>(j)) * CS], scratch.data());
+                    }
+            }
             for (std::size_t o = 0; o < pr.outputs; ++o) {
                 if (pr.any_noisy) fill_keys(c, n, o, keys);
                 for (std::size_t b = cb; b < ce; ++b) {
@@ -466,20 +506,10 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                             for (int j = 0; j < pr.Q; ++j) {
                                 const cycle_info& cy = pr.cycle(i, j);
                                 std::int64_t cnt_ideal = 0;
-                                double dsum = 0.0;  // cell variation of the active cells
                                 for (int t = 0; t < cy.width; ++t) {
                                     const std::uint64_t* xp = xb + static_cast<std::size_t>(cy.lo + t) * W * lanes + l;
                                     std::int64_t pc = 0;
-                                    for (std::size_t k = 0; k < W; ++k) {
-                                        pc += __builtin_popcountll(wp[k] & xp[k * lanes]);
-                                        if (c.delta) {
-                                            const double* dcol = c.delta + col * c.delta_rows;
-                                            double s = 0.0;
-                                            for (std::uint64_t xw = xp[k * lanes]; xw; xw &= xw - 1)
-                                                s += dcol[k * 64 + static_cast<std::size_t>(__builtin_ctzll(xw))];
-                                            dsum += std::ldexp(s, t);
-                                        }
-                                    }
+                                    for (std::size_t k = 0; k < W; ++k) pc += __builtin_popcountll(wp[k] & xp[k * lanes]);
                                     cnt_ideal += pc << t;
                                 }
                                 std::int64_t code = 0;
@@ -490,18 +520,16 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                                     const conversion_table& tab =
                                         c.mm ? c.mm->table(col, j) : pr.tables[static_cast<std::size_t>(cy.table)];
                                     const int ns = cy.kind == cycle_kind::voted ? S : 1;
-                                    if (c.delta) {
-                                        // Real-valued count: sample the transfer directly.
-                                        const double creal = static_cast<double>(cnt_ideal) + dsum;
-                                        const double a = std::clamp(compress(creal, p.gain_compression) / static_cast<double>(cy.fs), 0.0, 1.0);
-                                        const double sg = cy.noisy ? noise_sigma(a, p.sigma_rand, p.sigma_nl, p.row_parallelism) : 0.0;
-                                        for (int s = 0; s < ns; ++s) {
-                                            const std::uint64_t u = sg > 0.0 ? keyed_u63(pr, keys, i, j, s, gv) : 0;
+                                    if (cells) {
+                                        // Real-valued count: the cell sum of the active cells added.
+                                        const double dsum = dsums[(((b - cb) * lanes + l) * Q + static_cast<std::size_t>(j)) * CS + col];
+                                        const double a = real_value(static_cast<double>(cnt_ideal) + dsum, p.gain_compression, cy.fs);
+                                        const double sg = cy.noisy ? noise(a) : 0.0;
+                                        for (int s = 0; s < ns; ++s)
                                             samples[static_cast<std::size_t>(s)] =
-                                                c.mm       ? tab.convert_value(a, sg, u)
-                                                : sg > 0.0 ? sample_direct(a, sg, pr.top, u)
-                                                           : static_cast<std::int32_t>(std::nearbyint(a * top));
-                                        }
+                                                real_code(a, sg, pr.top, c.mm ? &tab : nullptr,
+                                                          sg > 0.0 ? keyed_cycle_stream(pr, keys.data(), i, j, s) : 0,
+                                                          sg > 0.0 ? keyed_group_stream(pr, keys.data(), i, j, s) : 0, gv, j);
                                     } else {
                                         for (int s = 0; s < ns; ++s)
                                             samples[static_cast<std::size_t>(s)] =
@@ -581,12 +609,11 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     }
     if (pr.params.cell_sigma > 0.0) {
         if (!m->delta_valid || !same_static_key(m->delta_key, key) || pr.params.cell_redraw) {
-            make_cell_delta(pr.params, pr.tiles, pr.outputs * static_cast<std::size_t>(pr.P), key, m->delta, m->delta_rows);
+            make_cell_table(pr.params, pr.tiles, pr.outputs * static_cast<std::size_t>(pr.P), key, m->cells);
             m->delta_key = key;
             m->delta_valid = true;
         }
-        c.delta = m->delta.data();
-        c.delta_rows = m->delta_rows;
+        c.cells = &m->cells;
     }
     if (pr.params.mismatch()) {
         if (!m->mm || !m->mm->matches(key))
