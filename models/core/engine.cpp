@@ -116,6 +116,8 @@ void prepare_cycles(prepared& pr) {
                     if (s == pr.acc_scale.end()) s = pr.acc_scale.insert(pr.acc_scale.end(), a.fs);
                     c.acc = static_cast<int>(s - pr.acc_scale.begin());
                 }
+                if (c.table < 0) c.lin_mult = pr.top / a.fs;  // linear: fs divides L
+                else c.ideal_lookup = tab.arithmetic();
                 if (tab.direct()) pr.needs_scalar = true;
                 pr.any_noisy = pr.any_noisy || c.noisy;
             }
@@ -237,20 +239,8 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
     pr.tiles = std::move(tiles);
     pr.words = (widest + 63) / 64;
     const auto P = static_cast<std::size_t>(pr.P);
-    pr.wplanes.assign(pr.tiles.size() * outputs * P * pr.words, 0);
-    for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
-        const row_tile& t = pr.tiles[n];
-        for (std::size_t o = 0; o < outputs; ++o) {
-            for (std::size_t r = t.begin; r < t.end; ++r) {
-                const auto u = static_cast<std::uint32_t>(w[o * rows + r]);
-                const std::size_t word = (r - t.begin) / 64, bit = (r - t.begin) % 64;
-                for (std::size_t i = 0; i < P; ++i) {
-                    if ((u >> i) & 1u)
-                        pr.wplanes[((n * outputs + o) * P + i) * pr.words + word] |= std::uint64_t{1} << bit;
-                }
-            }
-        }
-    }
+    pr.wplanes.resize(pr.tiles.size() * outputs * P * pr.words);
+    pack_weight_planes(w, outputs, rows, pr.tiles, pr.P, pr.words, pr.wplanes.data());
     if (p.weight_bit_parallel || p.cell_sigma > 0.0) pr.wcodes.assign(w, w + outputs * rows);
     else pr.wcodes.clear();
     // Effective integer weights of the plain bit-serial shift-add (the AVX-512 kernel computes the
@@ -311,26 +301,10 @@ void check_inputs_impl(const cim_params& p, const std::int32_t* x, std::size_t n
 void pack_portable(const run_ctx& c, std::uint64_t* xp, std::size_t b0, std::size_t b1) {
     const prepared& pr = *c.pr;
     const auto xbit = static_cast<std::size_t>(pr.params.xbit);
-    for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
-        const row_tile& t = pr.tiles[n];
-        for (std::size_t b = b0; b < b1; ++b) {
-            std::uint64_t* blk = xp + (n * c.blocks + b) * xbit * pr.words * lanes;
-            std::fill(blk, blk + xbit * pr.words * lanes, 0);
-            for (std::size_t l = 0; l < lanes; ++l) {
-                const std::size_t v = b * lanes + l;
-                if (v >= c.vectors) break;
-                const std::int32_t* row = c.x + v * pr.rows;
-                for (std::size_t r = t.begin; r < t.end; ++r) {
-                    const auto u = static_cast<std::uint32_t>(row[r]);
-                    if (u == 0) continue;
-                    const std::size_t word = (r - t.begin) / 64;
-                    const std::uint64_t bit = std::uint64_t{1} << ((r - t.begin) % 64);
-                    for (std::size_t p = 0; p < xbit; ++p)
-                        if ((u >> p) & 1u) blk[(p * pr.words + word) * lanes + l] |= bit;
-                }
-            }
-        }
-    }
+    for (std::size_t n = 0; n < pr.tiles.size(); ++n)
+        for (std::size_t b = b0; b < b1; ++b)
+            pack_act_planes(c.x + b * lanes * pr.rows, pr.rows, pr.tiles[n], std::min(lanes, c.vectors - b * lanes),
+                            pr.params.xbit, pr.words, lanes, xp + (n * c.blocks + b) * xbit * pr.words * lanes);
 }
 
 void emit(conversion_sink* sink, std::uint64_t vector, std::size_t o, std::size_t n, int i, int j, cycle_kind kind,
@@ -387,6 +361,39 @@ void run_weight_bp(const run_ctx& c, std::size_t b0, std::size_t b1, engine_coun
 }
 
 }  // namespace
+
+void detail::pack_act_planes(const std::int32_t* x, std::size_t row_len, const row_tile& t, std::size_t nv, int xbit,
+                             std::size_t words, std::size_t vstride, std::uint64_t* out) {
+    const auto nb = static_cast<std::size_t>(xbit);
+    std::fill(out, out + nb * words * vstride, 0);
+    for (std::size_t v = 0; v < nv; ++v) {
+        const std::int32_t* row = x + v * row_len;
+        for (std::size_t r = t.begin; r < t.end; ++r) {
+            const auto u = static_cast<std::uint32_t>(row[r]);
+            if (u == 0) continue;
+            const std::size_t word = (r - t.begin) / 64;
+            const std::uint64_t bit = std::uint64_t{1} << ((r - t.begin) % 64);
+            for (std::size_t p = 0; p < nb; ++p)
+                if ((u >> p) & 1u) out[(p * words + word) * vstride + v] |= bit;
+        }
+    }
+}
+
+void detail::pack_weight_planes(const std::int32_t* w, std::size_t outputs, std::size_t rows,
+                                const std::vector<row_tile>& tiles, int P, std::size_t words, std::uint64_t* out) {
+    const auto nb = static_cast<std::size_t>(P);
+    std::fill(out, out + tiles.size() * outputs * nb * words, 0);
+    for (std::size_t n = 0; n < tiles.size(); ++n) {
+        const row_tile& t = tiles[n];
+        for (std::size_t o = 0; o < outputs; ++o)
+            for (std::size_t r = t.begin; r < t.end; ++r) {
+                const auto u = static_cast<std::uint32_t>(w[o * rows + r]);
+                const std::size_t word = (r - t.begin) / 64, bit = (r - t.begin) % 64;
+                for (std::size_t i = 0; i < nb; ++i)
+                    if ((u >> i) & 1u) out[((n * outputs + o) * nb + i) * words + word] |= std::uint64_t{1} << bit;
+            }
+    }
+}
 
 void detail::check_inputs(const cim_params& p, const std::int32_t* x, std::size_t n, std::size_t rows) {
     check_inputs_impl(p, x, n, rows);
@@ -514,7 +521,7 @@ __attribute__((target_clones("popcnt", "default"))) void detail::kernel_portable
                                 }
                                 std::int64_t code = 0;
                                 if (cy.table < 0) {
-                                    code = cy.kind == cycle_kind::digital ? cnt_ideal : cnt_ideal * pr.top / cy.fs;
+                                    code = cy.kind == cycle_kind::digital ? cnt_ideal : cnt_ideal * cy.lin_mult;
                                     acc[0] += cy.sign * (cnt_ideal << cy.shift);
                                 } else {
                                     const conversion_table& tab =
@@ -542,7 +549,11 @@ __attribute__((target_clones("popcnt", "default"))) void detail::kernel_portable
                                 const bool sat = cy.adc && saturated(code, pr.top, cnt_ideal, cy.fs);
                                 cnt.saturations += sat;
                                 if (cy.adc) {
-                                    const std::int64_t err = code - ideal_code(cnt_ideal, cy.fs, pr.top);
+                                    const std::int64_t ideal =
+                                        cy.table < 0      ? cnt_ideal * cy.lin_mult
+                                        : cy.ideal_lookup ? pr.tables[static_cast<std::size_t>(cy.table)].code(cnt_ideal)
+                                                          : ideal_code(cnt_ideal, cy.fs, pr.top);
+                                    const std::int64_t err = code - ideal;
                                     if (err != 0)
                                         ++errs[static_cast<std::size_t>((i * pr.Q + j) * code_error_histogram::bins +
                                                                         code_error_histogram::bin(err))];

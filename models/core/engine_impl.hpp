@@ -27,6 +27,10 @@ struct cycle_info {
     bool noisy = false;  // draws random numbers
     bool adc = false;    // passes an ADC, so it can saturate
     std::int64_t fs = 0;
+    // ideal_code(c, fs, L) without a division: c * lin_mult for linear cycles (table -1, so fs
+    // divides L), the table's own noise-free code when it is arithmetic (ideal_lookup), else 0/false.
+    std::int64_t lin_mult = 0;
+    bool ideal_lookup = false;
 };
 
 struct prepared {
@@ -123,10 +127,19 @@ constexpr std::uint64_t temporal_u63(std::uint64_t cycle_stream, std::uint64_t g
 }
 // tab.sample(c, temporal_u63(...)), drawing the low bits only when the top byte does not settle
 // the noise-free code.
+// Beyond the table-wide fast bytes, the count's own guide bucket decides when it holds no
+// threshold and the byte determines it (guide_bits <= 8): tab.sample would return that bucket's
+// code for every u in it (its thresholds are those that define the fast range), so the low bits
+// are drawn only for impure buckets.
 inline std::int32_t sample_temporal(const conversion_table& tab, std::int64_t c, std::uint64_t cycle_stream,
                                     std::uint64_t group_stream, std::uint64_t gv, int j) {
     const std::uint64_t hi = temporal_hi(draw(group_stream, gv), j);
     if ((hi >> u_low_bits) - tab.fast_byte_lo() < tab.fast_byte_hi() - tab.fast_byte_lo()) return tab.code(c);
+    if (tab.noisy() && !tab.direct() && tab.guide_bits() <= 8) {
+        const int gb = tab.guide_bits();
+        const std::uint32_t g = tab.guide()[(static_cast<std::size_t>(c) << gb) + static_cast<std::size_t>(hi >> (63 - gb))];
+        if ((g & conversion_table::impure_flag) == 0) return static_cast<std::int32_t>(g & 0xFFFFu);
+    }
     return tab.sample(c, hi | temporal_low(draw(cycle_stream, gv)));
 }
 constexpr std::uint64_t max_key_tiles = std::uint64_t{1} << 20;
@@ -165,6 +178,20 @@ void cell_sums(const cell_table& t, const std::uint64_t* x, std::size_t t_stride
 inline double real_value(double c, double alpha, std::int64_t fs) {
     return std::clamp(compress(c, alpha) / static_cast<double>(fs), 0.0, 1.0);
 }
+
+// Bit planes, the one packing of the portable paths (the engine's blocks, the wordline driver's
+// input register, the SRAM array's weights).
+// Activation planes of nv vectors x [v][row_len] on the rows of tile t: bit p of row r of vector v
+// is bit (r - t.begin) % 64 of out[(p * words + (r - t.begin) / 64) * vstride + v]; the
+// xbit * words * vstride words of out are zeroed first. The engine packs blocks of eight vectors
+// (vstride = lanes), the wordline driver a frame's range (vstride = the frame stride).
+void pack_act_planes(const std::int32_t* x, std::size_t row_len, const row_tile& t, std::size_t nv, int xbit,
+                     std::size_t words, std::size_t vstride, std::uint64_t* out);
+// Weight planes of w [outputs][rows] (two's complement codes, bit i < P) per tile: bit i of row r
+// of output o in tile n is bit (r - begin) % 64 of out[((n * outputs + o) * P + i) * words +
+// (r - begin) / 64] (column o * P + i); out is zeroed first.
+void pack_weight_planes(const std::int32_t* w, std::size_t outputs, std::size_t rows, const std::vector<row_tile>& tiles,
+                        int P, std::size_t words, std::uint64_t* out);
 
 // Keys of every (i, j, sample) of output o in tile n: the cycle streams [i][j][sample], followed
 // by the group streams [i][j / 8][sample] at group_keys_at(pr).

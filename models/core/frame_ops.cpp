@@ -111,21 +111,8 @@ void wordline_core::latch(const std::int32_t* x, std::size_t tile, std::size_t v
     m_vectors = vectors;
     m_latched = true;
     if (pl.avx512() && detail::frame_latch_avx512(pl, x, tile, vectors, m_stride, m_planes.data())) return;
-    const row_tile& t = pl.tiles()[tile];
-    const std::size_t W = pl.words(), rows = pl.rows();
-    const auto xbit = static_cast<std::size_t>(pl.params().xbit);
-    std::fill(m_planes.begin(), m_planes.end(), 0);
-    for (std::size_t v = 0; v < vectors; ++v) {
-        const std::int32_t* row = x + v * rows;
-        for (std::size_t r = t.begin; r < t.end; ++r) {
-            const auto u = static_cast<std::uint32_t>(row[r]);
-            if (u == 0) continue;
-            const std::size_t word = (r - t.begin) / 64;
-            const std::uint64_t bit = std::uint64_t{1} << ((r - t.begin) % 64);
-            for (std::size_t p = 0; p < xbit; ++p)
-                if ((u >> p) & 1u) m_planes[(p * W + word) * m_stride + v] |= bit;
-        }
-    }
+    detail::pack_act_planes(x, pl.rows(), pl.tiles()[tile], vectors, pl.params().xbit, pl.words(), m_stride,
+                            m_planes.data());
 }
 
 void wordline_core::drive(const frame_id& id, frame_data& f) const {
@@ -166,20 +153,8 @@ array_core::array_core(std::shared_ptr<const frame_plan> plan) : m_plan(std::mov
 void array_core::load_weights(const std::int32_t* w) {
     const frame_plan& pl = *m_plan;
     detail::check_layer(pl.params(), pl.denominator(), w, pl.outputs(), pl.rows(), pl.tiles());
-    const auto P = static_cast<std::size_t>(pl.weight_cycles());
-    const std::size_t W = pl.words(), cols = pl.columns();
-    std::fill(m_wplanes.begin(), m_wplanes.end(), 0);
-    for (std::size_t n = 0; n < pl.tiles().size(); ++n) {
-        const row_tile& t = pl.tiles()[n];
-        for (std::size_t o = 0; o < pl.outputs(); ++o) {
-            for (std::size_t r = t.begin; r < t.end; ++r) {
-                const auto u = static_cast<std::uint32_t>(w[o * pl.rows() + r]);
-                const std::size_t word = (r - t.begin) / 64, bit = (r - t.begin) % 64;
-                for (std::size_t i = 0; i < P; ++i)
-                    if ((u >> i) & 1u) m_wplanes[((n * cols) + o * P + i) * W + word] |= std::uint64_t{1} << bit;
-            }
-        }
-    }
+    // [tile][column = o * P + i][word]: the engine's weight planes.
+    detail::pack_weight_planes(w, pl.outputs(), pl.rows(), pl.tiles(), pl.weight_cycles(), pl.words(), m_wplanes.data());
     m_loaded = true;
 }
 
