@@ -485,6 +485,8 @@ __attribute__((target_clones("popcnt", "default"))) void detail::kernel_portable
     const auto Q = static_cast<std::size_t>(pr.Q);
     std::vector<double> dsums(cells ? chunk_blocks * lanes * Q * CS : 0), scratch(CS);
     const real_noise noise(p);
+    std::vector<std::uint64_t> gdraw(static_cast<std::size_t>(S));  // group draws of the current (i, j / 8) [sample]
+    std::vector<int> gdraw_group(static_cast<std::size_t>(S), -1);
 
     for (std::size_t cb = b0; cb < b1; cb += chunk_blocks) {
         const std::size_t ce = std::min(b1, cb + chunk_blocks);
@@ -508,6 +510,7 @@ __attribute__((target_clones("popcnt", "default"))) void detail::kernel_portable
                         const std::uint64_t gv = c.first_vector + v;
                         std::fill(acc.begin(), acc.end(), 0);
                         for (int i = 0; i < pr.P; ++i) {
+                            std::fill(gdraw_group.begin(), gdraw_group.end(), -1);
                             const std::uint64_t* wp = pr.wplane(n, o, i);
                             const std::size_t col = o * static_cast<std::size_t>(pr.P) + static_cast<std::size_t>(i);
                             for (int j = 0; j < pr.Q; ++j) {
@@ -538,10 +541,22 @@ __attribute__((target_clones("popcnt", "default"))) void detail::kernel_portable
                                                           sg > 0.0 ? keyed_cycle_stream(pr, keys.data(), i, j, s) : 0,
                                                           sg > 0.0 ? keyed_group_stream(pr, keys.data(), i, j, s) : 0, gv, j);
                                     } else {
-                                        for (int s = 0; s < ns; ++s)
-                                            samples[static_cast<std::size_t>(s)] =
-                                                cy.noisy ? keyed_sample(pr, keys, tab, cnt_ideal, i, j, s, gv)
-                                                         : tab.code(cnt_ideal);
+                                        for (int s = 0; s < ns; ++s) {
+                                            std::int32_t q = 0;
+                                            if (cy.noisy) {
+                                                // The group draw of (i, j / 8, s), drawn once for its eight cycles.
+                                                const auto si = static_cast<std::size_t>(s);
+                                                if (gdraw_group[si] != (j >> 3)) {
+                                                    gdraw[si] = draw(keyed_group_stream(pr, keys.data(), i, j, s), gv);
+                                                    gdraw_group[si] = j >> 3;
+                                                }
+                                                q = sample_temporal_drawn(tab, cnt_ideal, keyed_cycle_stream(pr, keys.data(), i, j, s),
+                                                                          gdraw[si], gv, j);
+                                            } else {
+                                                q = tab.code(cnt_ideal);
+                                            }
+                                            samples[static_cast<std::size_t>(s)] = q;
+                                        }
                                     }
                                     code = ns == 1 ? samples[0] : vote(samples.data(), ns, median);
                                     acc[static_cast<std::size_t>(cy.acc)] += cy.sign * (code << cy.shift);

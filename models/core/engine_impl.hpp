@@ -131,9 +131,10 @@ constexpr std::uint64_t temporal_u63(std::uint64_t cycle_stream, std::uint64_t g
 // threshold and the byte determines it (guide_bits <= 8): tab.sample would return that bucket's
 // code for every u in it (its thresholds are those that define the fast range), so the low bits
 // are drawn only for impure buckets.
-inline std::int32_t sample_temporal(const conversion_table& tab, std::int64_t c, std::uint64_t cycle_stream,
-                                    std::uint64_t group_stream, std::uint64_t gv, int j) {
-    const std::uint64_t hi = temporal_hi(draw(group_stream, gv), j);
+// group_draw = draw(group_stream, gv): one draw serves the eight cycles of a group.
+inline std::int32_t sample_temporal_drawn(const conversion_table& tab, std::int64_t c, std::uint64_t cycle_stream,
+                                          std::uint64_t group_draw, std::uint64_t gv, int j) {
+    const std::uint64_t hi = temporal_hi(group_draw, j);
     if ((hi >> u_low_bits) - tab.fast_byte_lo() < tab.fast_byte_hi() - tab.fast_byte_lo()) return tab.code(c);
     if (tab.noisy() && !tab.direct() && tab.guide_bits() <= 8) {
         const int gb = tab.guide_bits();
@@ -141,6 +142,10 @@ inline std::int32_t sample_temporal(const conversion_table& tab, std::int64_t c,
         if ((g & conversion_table::impure_flag) == 0) return static_cast<std::int32_t>(g & 0xFFFFu);
     }
     return tab.sample(c, hi | temporal_low(draw(cycle_stream, gv)));
+}
+inline std::int32_t sample_temporal(const conversion_table& tab, std::int64_t c, std::uint64_t cycle_stream,
+                                    std::uint64_t group_stream, std::uint64_t gv, int j) {
+    return sample_temporal_drawn(tab, c, cycle_stream, draw(group_stream, gv), gv, j);
 }
 constexpr std::uint64_t max_key_tiles = std::uint64_t{1} << 20;
 constexpr std::uint64_t max_key_columns = std::uint64_t{1} << 24;
@@ -200,15 +205,6 @@ inline int groups_of(int Q) { return (Q + 7) / 8; }
 inline std::size_t group_keys_at(const prepared& pr) {
     return static_cast<std::size_t>(pr.P * pr.Q * pr.params.voting_samples);
 }
-// u of cycle (i, j), sample s, vector gv from the keys of fill_keys.
-inline std::uint64_t keyed_u63(const prepared& pr, const std::vector<std::uint64_t>& keys, int i, int j, int s,
-                               std::uint64_t gv) {
-    const auto S = static_cast<std::size_t>(pr.params.voting_samples);
-    const std::uint64_t ck = keys[static_cast<std::size_t>(i * pr.Q + j) * S + static_cast<std::size_t>(s)];
-    const std::uint64_t gk = keys[group_keys_at(pr) + static_cast<std::size_t>(i * groups_of(pr.Q) + (j >> 3)) * S +
-                                  static_cast<std::size_t>(s)];
-    return temporal_u63(ck, gk, gv, j);
-}
 // The cycle and group streams of cycle (i, j), sample s, from the keys of fill_keys.
 inline std::uint64_t keyed_cycle_stream(const prepared& pr, const std::uint64_t* keys, int i, int j, int s) {
     return keys[static_cast<std::size_t>((i * pr.Q + j) * pr.params.voting_samples + s)];
@@ -216,16 +212,6 @@ inline std::uint64_t keyed_cycle_stream(const prepared& pr, const std::uint64_t*
 inline std::uint64_t keyed_group_stream(const prepared& pr, const std::uint64_t* keys, int i, int j, int s) {
     return keys[group_keys_at(pr) + static_cast<std::size_t>((i * groups_of(pr.Q) + (j >> 3)) * pr.params.voting_samples + s)];
 }
-// sample_temporal of cycle (i, j), sample s, vector gv from the keys of fill_keys.
-inline std::int32_t keyed_sample(const prepared& pr, const std::vector<std::uint64_t>& keys, const conversion_table& tab,
-                                 std::int64_t c, int i, int j, int s, std::uint64_t gv) {
-    const auto S = static_cast<std::size_t>(pr.params.voting_samples);
-    const std::uint64_t ck = keys[static_cast<std::size_t>(i * pr.Q + j) * S + static_cast<std::size_t>(s)];
-    const std::uint64_t gk = keys[group_keys_at(pr) + static_cast<std::size_t>(i * groups_of(pr.Q) + (j >> 3)) * S +
-                                  static_cast<std::size_t>(s)];
-    return sample_temporal(tab, c, ck, gk, gv, j);
-}
-
 // noise_sigma(a, sigma_rand, sigma_nl, nrow) of a layer; without sigma_nl it does not depend on a
 // (sqrt(r^2 + 0 / (a nrow + 1)) = sqrt(r^2)) and is computed once.
 struct real_noise {
