@@ -35,6 +35,30 @@ double gaussian_from_u63(std::uint64_t u63) {
     return boost::math::quantile(unit, to_unit_open(u63 << 1));
 }
 
+const gaussian_byte_bounds& gaussian_bounds() {
+    static const gaussian_byte_bounds b = [] {
+        gaussian_byte_bounds t{};
+        for (std::uint64_t k = 0; k < 256; ++k) {
+            const double lo = gaussian_from_u63(k << 55);
+            const double hi = gaussian_from_u63(((k + 1) << 55) - 1);
+            t.lo[k] = lo - 1e-12 * (1.0 + std::fabs(lo));
+            t.hi[k] = hi + 1e-12 * (1.0 + std::fabs(hi));
+        }
+        return t;
+    }();
+    return b;
+}
+
+adc_model adc_model::of(const cim_params& p, std::int64_t top) {
+    adc_model m;
+    m.top = top;
+    m.nrow = p.row_parallelism;
+    m.sigma_rand = p.sigma_rand;
+    m.sigma_nl = p.sigma_nl;
+    m.alpha = p.gain_compression;
+    return m;
+}
+
 std::int32_t sample_direct(double v, double sigma, std::int64_t top, std::uint64_t u63) {
     const double x = std::clamp(v + sigma * gaussian_from_u63(u63), 0.0, 1.0);
     return static_cast<std::int32_t>(std::nearbyint(x * static_cast<double>(top)));
@@ -201,8 +225,10 @@ std::int32_t conversion_table::convert_value(double a, double sigma, std::uint64
     if (!m_mismatch) throw data_error("conversion_table::convert_value: not a mismatched table");
     double x = m_mismatch->apply(a);
     if (sigma > 0.0) x += sigma * gaussian_from_u63(u63);
-    return m_mismatch->code(std::clamp(x, 0.0, 1.0));
+    return transfer_code(x);
 }
+
+std::int32_t conversion_table::transfer_code(double x) const { return m_mismatch->code(std::clamp(x, 0.0, 1.0)); }
 
 std::int32_t vote(std::int32_t* codes, int n, bool median) {
     std::sort(codes, codes + n);

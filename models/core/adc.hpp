@@ -11,6 +11,8 @@
 // draw u's low bits only for the other conversions (detail::temporal_u63).
 #pragma once
 
+#include <acim/core/cim_params.hpp>
+
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -32,6 +34,18 @@ std::int32_t sample_direct(double v, double sigma, std::int64_t top, std::uint64
 
 // Lower inverse of Phi for a 63-bit uniform.
 double gaussian_from_u63(std::uint64_t u63);
+
+// Bounds of gaussian_from_u63 over the 2^55 uniforms of one top byte b = u63 >> 55: every such u
+// gives a value in [lo[b], hi[b]] (the values at the bucket's two ends, widened by 10^-12 relative
+// so that the bracket holds even if the quantile were not monotone to the last ulp). Kernels that
+// sample directly decide a code from the byte alone when both ends give the same code (every
+// transfer they apply is monotone in the Gaussian value), and draw u's low bits and evaluate the
+// quantile only for the rest.
+struct gaussian_byte_bounds {
+    double lo[256];
+    double hi[256];
+};
+const gaussian_byte_bounds& gaussian_bounds();
 
 // A static (per-die) mismatch transfer, docs/models.md: the column's analog value becomes
 // v' = (1 + gain) v + offset, noise is added to v', the result is clamped to [0, 1], and the code
@@ -58,6 +72,11 @@ struct adc_model {
     double sigma_rand = 0.0;  // %
     double sigma_nl = 0.0;    // %
     double alpha = 0.0;       // gain compression, 1/count
+
+    // The model of a layer's settings, with L = top (p.adc_top(), or p.signed_adc_top() for
+    // weight-full-bit-parallel): the one place where cim_params becomes an adc_model.
+    static adc_model of(const cim_params& p, std::int64_t top);
+    static adc_model of(const cim_params& p) { return of(p, p.adc_top()); }
 };
 
 // The transfer of every integer count 0..fs of cycles with full scale fs.
@@ -86,6 +105,10 @@ public:
     // noise sigma (0: noise-free) sampled directly from u63.
     std::int32_t convert_value(double a, double sigma, std::uint64_t u63) const;
     bool mismatched() const { return m_mismatch != nullptr; }
+    // Mismatched tables only: the column's value v' = (1 + g) a + o before noise, and the code of
+    // a value x (clamped to [0, 1] here). convert_value(a, s, u) = transfer_code(transfer(a) + s g(u)).
+    double transfer(double a) const { return m_mismatch->apply(a); }
+    std::int32_t transfer_code(double x) const;
 
     // Raw layout for vectorised kernels.
     const std::int32_t* codes() const { return m_codes.data(); }

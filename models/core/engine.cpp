@@ -60,8 +60,7 @@ struct mvm_engine::impl {
     code_error_histogram code_errors;
     aligned_vector<std::uint64_t> xplanes;  // 64-byte aligned: the AVX-512 kernel loads whole rows
     // Cell variation, cached per stream key.
-    std::vector<double> delta;
-    std::size_t delta_rows = 0;
+    cell_table cells;
     bool delta_valid = false;
     stream_key delta_key;
     // Static mismatch tables, cached per (seed, die, macro, column_base).
@@ -80,12 +79,7 @@ void prepare_cycles(prepared& pr) {
     pr.P = pr.plan.weight_cycles();
     pr.Q = pr.plan.act_cycles();
     pr.top = p.weight_bit_parallel ? p.signed_adc_top() : p.adc_top();
-    adc_model m;
-    m.top = pr.top;
-    m.nrow = p.row_parallelism;
-    m.sigma_rand = p.sigma_rand;
-    m.sigma_nl = p.sigma_nl;
-    m.alpha = p.gain_compression;
+    const adc_model m = adc_model::of(p, pr.top);
     pr.acc_scale = {pr.top};
     struct key {
         std::int64_t fs;
@@ -122,6 +116,8 @@ void prepare_cycles(prepared& pr) {
                     if (s == pr.acc_scale.end()) s = pr.acc_scale.insert(pr.acc_scale.end(), a.fs);
                     c.acc = static_cast<int>(s - pr.acc_scale.begin());
                 }
+                if (c.table < 0) c.lin_mult = pr.top / a.fs;  // linear: fs divides L
+                else c.ideal_lookup = tab.arithmetic();
                 if (tab.direct()) pr.needs_scalar = true;
                 pr.any_noisy = pr.any_noisy || c.noisy;
             }
@@ -243,20 +239,8 @@ void mvm_engine::load_weights(const std::int32_t* w, std::size_t outputs, std::s
     pr.tiles = std::move(tiles);
     pr.words = (widest + 63) / 64;
     const auto P = static_cast<std::size_t>(pr.P);
-    pr.wplanes.assign(pr.tiles.size() * outputs * P * pr.words, 0);
-    for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
-        const row_tile& t = pr.tiles[n];
-        for (std::size_t o = 0; o < outputs; ++o) {
-            for (std::size_t r = t.begin; r < t.end; ++r) {
-                const auto u = static_cast<std::uint32_t>(w[o * rows + r]);
-                const std::size_t word = (r - t.begin) / 64, bit = (r - t.begin) % 64;
-                for (std::size_t i = 0; i < P; ++i) {
-                    if ((u >> i) & 1u)
-                        pr.wplanes[((n * outputs + o) * P + i) * pr.words + word] |= std::uint64_t{1} << bit;
-                }
-            }
-        }
-    }
+    pr.wplanes.resize(pr.tiles.size() * outputs * P * pr.words);
+    pack_weight_planes(w, outputs, rows, pr.tiles, pr.P, pr.words, pr.wplanes.data());
     if (p.weight_bit_parallel || p.cell_sigma > 0.0) pr.wcodes.assign(w, w + outputs * rows);
     else pr.wcodes.clear();
     // Effective integer weights of the plain bit-serial shift-add (the AVX-512 kernel computes the
@@ -317,26 +301,10 @@ void check_inputs_impl(const cim_params& p, const std::int32_t* x, std::size_t n
 void pack_portable(const run_ctx& c, std::uint64_t* xp, std::size_t b0, std::size_t b1) {
     const prepared& pr = *c.pr;
     const auto xbit = static_cast<std::size_t>(pr.params.xbit);
-    for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
-        const row_tile& t = pr.tiles[n];
-        for (std::size_t b = b0; b < b1; ++b) {
-            std::uint64_t* blk = xp + (n * c.blocks + b) * xbit * pr.words * lanes;
-            std::fill(blk, blk + xbit * pr.words * lanes, 0);
-            for (std::size_t l = 0; l < lanes; ++l) {
-                const std::size_t v = b * lanes + l;
-                if (v >= c.vectors) break;
-                const std::int32_t* row = c.x + v * pr.rows;
-                for (std::size_t r = t.begin; r < t.end; ++r) {
-                    const auto u = static_cast<std::uint32_t>(row[r]);
-                    if (u == 0) continue;
-                    const std::size_t word = (r - t.begin) / 64;
-                    const std::uint64_t bit = std::uint64_t{1} << ((r - t.begin) % 64);
-                    for (std::size_t p = 0; p < xbit; ++p)
-                        if ((u >> p) & 1u) blk[(p * pr.words + word) * lanes + l] |= bit;
-                }
-            }
-        }
-    }
+    for (std::size_t n = 0; n < pr.tiles.size(); ++n)
+        for (std::size_t b = b0; b < b1; ++b)
+            pack_act_planes(c.x + b * lanes * pr.rows, pr.rows, pr.tiles[n], std::min(lanes, c.vectors - b * lanes),
+                            pr.params.xbit, pr.words, lanes, xp + (n * c.blocks + b) * xbit * pr.words * lanes);
 }
 
 void emit(conversion_sink* sink, std::uint64_t vector, std::size_t o, std::size_t n, int i, int j, cycle_kind kind,
@@ -394,23 +362,86 @@ void run_weight_bp(const run_ctx& c, std::size_t b0, std::size_t b1, engine_coun
 
 }  // namespace
 
+void detail::pack_act_planes(const std::int32_t* x, std::size_t row_len, const row_tile& t, std::size_t nv, int xbit,
+                             std::size_t words, std::size_t vstride, std::uint64_t* out) {
+    const auto nb = static_cast<std::size_t>(xbit);
+    std::fill(out, out + nb * words * vstride, 0);
+    for (std::size_t v = 0; v < nv; ++v) {
+        const std::int32_t* row = x + v * row_len;
+        for (std::size_t r = t.begin; r < t.end; ++r) {
+            const auto u = static_cast<std::uint32_t>(row[r]);
+            if (u == 0) continue;
+            const std::size_t word = (r - t.begin) / 64;
+            const std::uint64_t bit = std::uint64_t{1} << ((r - t.begin) % 64);
+            for (std::size_t p = 0; p < nb; ++p)
+                if ((u >> p) & 1u) out[(p * words + word) * vstride + v] |= bit;
+        }
+    }
+}
+
+void detail::pack_weight_planes(const std::int32_t* w, std::size_t outputs, std::size_t rows,
+                                const std::vector<row_tile>& tiles, int P, std::size_t words, std::uint64_t* out) {
+    const auto nb = static_cast<std::size_t>(P);
+    std::fill(out, out + tiles.size() * outputs * nb * words, 0);
+    for (std::size_t n = 0; n < tiles.size(); ++n) {
+        const row_tile& t = tiles[n];
+        for (std::size_t o = 0; o < outputs; ++o)
+            for (std::size_t r = t.begin; r < t.end; ++r) {
+                const auto u = static_cast<std::uint32_t>(w[o * rows + r]);
+                const std::size_t word = (r - t.begin) / 64, bit = (r - t.begin) % 64;
+                for (std::size_t i = 0; i < nb; ++i)
+                    if ((u >> i) & 1u) out[((n * outputs + o) * nb + i) * words + word] |= std::uint64_t{1} << bit;
+            }
+    }
+}
+
 void detail::check_inputs(const cim_params& p, const std::int32_t* x, std::size_t n, std::size_t rows) {
     check_inputs_impl(p, x, n, rows);
 }
 
-// Cell variation delta[column][tile row] in count units: frozen per (seed, die, macro) by default.
-void detail::make_cell_delta(const cim_params& p, const std::vector<row_tile>& tiles, std::size_t cols,
-                             const stream_key& key, std::vector<double>& delta, std::size_t& drows) {
+// Cell variation in count units, frozen per (seed, die, macro) by default. The draws are those of
+// the per-column streams (column_base + column, row); only the layout is row-major.
+void detail::make_cell_table(const cim_params& p, const std::vector<row_tile>& tiles, std::size_t cols,
+                             const stream_key& key, cell_table& t) {
     std::size_t widest = 0;
-    for (const row_tile& t : tiles) widest = std::max(widest, t.size());
-    drows = widest;
-    delta.resize(cols * widest);
+    for (const row_tile& r : tiles) widest = std::max(widest, r.size());
+    t.rows = widest;
+    t.columns = cols;
+    t.stride = (cols + 7) / 8 * 8;
+    t.delta.assign(t.stride * widest, 0.0);
     std::uint64_t base = stream_base(key, stream_kind::cell_variation);
     if (p.cell_redraw) base = key_fold(base, key.epoch);
     const double s = p.cell_sigma / 100.0;
     for (std::size_t col = 0; col < cols; ++col) {
         const std::uint64_t h = key_fold(base, key.column_base + col);
-        for (std::size_t r = 0; r < widest; ++r) delta[col * widest + r] = s * gaussian_from_u63(draw63(h, r));
+        for (std::size_t r = 0; r < widest; ++r) t.delta[r * t.stride + col] = s * gaussian_from_u63(draw63(h, r));
+    }
+}
+
+// The clones let the compiler run the column loops on the widest vectors the CPU has; they only
+// add (and scale by exact powers of two), each column in the defined order, so every clone gives
+// the same bits.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void detail::cell_sums(
+    const cell_table& ct, const std::uint64_t* x, std::size_t t_stride, std::size_t k_stride, int width,
+    std::size_t words, double* sums, double* s) {
+    const std::size_t C = ct.stride;
+    const double* delta = ct.delta.data();
+    for (std::size_t c = 0; c < C; ++c) sums[c] = 0.0;
+    for (int t = 0; t < width; ++t) {
+        const double scale = std::ldexp(1.0, t);  // ldexp(v, t) == v * 2^t exactly
+        for (std::size_t k = 0; k < words; ++k) {
+            std::uint64_t xw = x[static_cast<std::size_t>(t) * t_stride + k * k_stride];
+            // An empty word adds +0.0 (s starts at +0.0 and no sum of these values is -0.0), so
+            // skipping it changes nothing.
+            if (xw == 0) continue;
+            const double* d = delta + (k * 64 + static_cast<std::size_t>(__builtin_ctzll(xw))) * C;
+            for (std::size_t c = 0; c < C; ++c) s[c] = 0.0 + d[c];
+            for (xw &= xw - 1; xw != 0; xw &= xw - 1) {
+                d = delta + (k * 64 + static_cast<std::size_t>(__builtin_ctzll(xw))) * C;
+                for (std::size_t c = 0; c < C; ++c) s[c] += d[c];
+            }
+            for (std::size_t c = 0; c < C; ++c) sums[c] += s[c] * scale;
+        }
     }
 }
 
@@ -435,7 +466,8 @@ void detail::fill_keys(const run_ctx& c, std::size_t n, std::size_t o, std::vect
     }
 }
 
-void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt,
+// The clone with POPCNT: the baseline x86-64 has no popcount instruction (libgcc's __popcountdi2).
+__attribute__((target_clones("popcnt", "default"))) void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, engine_counters& cnt,
                              std::uint64_t* errs, conversion_sink* sink) {
     const prepared& pr = *c.pr;
     const cim_params& p = pr.params;
@@ -447,10 +479,27 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
     std::vector<std::uint64_t> keys;
     std::vector<std::int32_t> samples(static_cast<std::size_t>(S));
     std::vector<std::int64_t> acc(nacc);
+    // Cell variation: the sums of every (vector of the chunk, cycle j, column), per tile.
+    const cell_table* cells = c.cells;
+    const std::size_t CS = cells ? cells->stride : 0;
+    const auto Q = static_cast<std::size_t>(pr.Q);
+    std::vector<double> dsums(cells ? chunk_blocks * lanes * Q * CS : 0), scratch(CS);
+    const real_noise noise(p);
+    std::vector<std::uint64_t> gdraw(static_cast<std::size_t>(S));  // group draws of the current (i, j / 8) [sample]
+    std::vector<int> gdraw_group(static_cast<std::size_t>(S), -1);
 
     for (std::size_t cb = b0; cb < b1; cb += chunk_blocks) {
         const std::size_t ce = std::min(b1, cb + chunk_blocks);
         for (std::size_t n = 0; n < pr.tiles.size(); ++n) {
+            for (std::size_t b = cb; cells && b < ce; ++b) {
+                const std::uint64_t* xb = c.xblock(n, b);
+                for (std::size_t l = 0; l < lanes && b * lanes + l < c.vectors; ++l)
+                    for (int j = 0; j < pr.Q; ++j) {
+                        const cycle_info& cy = pr.cycle(0, j);
+                        cell_sums(*cells, xb + static_cast<std::size_t>(cy.lo) * W * lanes + l, W * lanes, lanes, cy.width, W,
+                                  &dsums[(((b - cb) * lanes + l) * Q + static_cast<std::size_t>(j)) * CS], scratch.data());
+                    }
+            }
             for (std::size_t o = 0; o < pr.outputs; ++o) {
                 if (pr.any_noisy) fill_keys(c, n, o, keys);
                 for (std::size_t b = cb; b < ce; ++b) {
@@ -461,52 +510,53 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                         const std::uint64_t gv = c.first_vector + v;
                         std::fill(acc.begin(), acc.end(), 0);
                         for (int i = 0; i < pr.P; ++i) {
+                            std::fill(gdraw_group.begin(), gdraw_group.end(), -1);
                             const std::uint64_t* wp = pr.wplane(n, o, i);
                             const std::size_t col = o * static_cast<std::size_t>(pr.P) + static_cast<std::size_t>(i);
                             for (int j = 0; j < pr.Q; ++j) {
                                 const cycle_info& cy = pr.cycle(i, j);
                                 std::int64_t cnt_ideal = 0;
-                                double dsum = 0.0;  // cell variation of the active cells
                                 for (int t = 0; t < cy.width; ++t) {
                                     const std::uint64_t* xp = xb + static_cast<std::size_t>(cy.lo + t) * W * lanes + l;
                                     std::int64_t pc = 0;
-                                    for (std::size_t k = 0; k < W; ++k) {
-                                        pc += __builtin_popcountll(wp[k] & xp[k * lanes]);
-                                        if (c.delta) {
-                                            const double* dcol = c.delta + col * c.delta_rows;
-                                            double s = 0.0;
-                                            for (std::uint64_t xw = xp[k * lanes]; xw; xw &= xw - 1)
-                                                s += dcol[k * 64 + static_cast<std::size_t>(__builtin_ctzll(xw))];
-                                            dsum += std::ldexp(s, t);
-                                        }
-                                    }
+                                    for (std::size_t k = 0; k < W; ++k) pc += __builtin_popcountll(wp[k] & xp[k * lanes]);
                                     cnt_ideal += pc << t;
                                 }
                                 std::int64_t code = 0;
                                 if (cy.table < 0) {
-                                    code = cy.kind == cycle_kind::digital ? cnt_ideal : cnt_ideal * pr.top / cy.fs;
+                                    code = cy.kind == cycle_kind::digital ? cnt_ideal : cnt_ideal * cy.lin_mult;
                                     acc[0] += cy.sign * (cnt_ideal << cy.shift);
                                 } else {
                                     const conversion_table& tab =
                                         c.mm ? c.mm->table(col, j) : pr.tables[static_cast<std::size_t>(cy.table)];
                                     const int ns = cy.kind == cycle_kind::voted ? S : 1;
-                                    if (c.delta) {
-                                        // Real-valued count: sample the transfer directly.
-                                        const double creal = static_cast<double>(cnt_ideal) + dsum;
-                                        const double a = std::clamp(compress(creal, p.gain_compression) / static_cast<double>(cy.fs), 0.0, 1.0);
-                                        const double sg = cy.noisy ? noise_sigma(a, p.sigma_rand, p.sigma_nl, p.row_parallelism) : 0.0;
-                                        for (int s = 0; s < ns; ++s) {
-                                            const std::uint64_t u = sg > 0.0 ? keyed_u63(pr, keys, i, j, s, gv) : 0;
-                                            samples[static_cast<std::size_t>(s)] =
-                                                c.mm       ? tab.convert_value(a, sg, u)
-                                                : sg > 0.0 ? sample_direct(a, sg, pr.top, u)
-                                                           : static_cast<std::int32_t>(std::nearbyint(a * top));
-                                        }
-                                    } else {
+                                    if (cells) {
+                                        // Real-valued count: the cell sum of the active cells added.
+                                        const double dsum = dsums[(((b - cb) * lanes + l) * Q + static_cast<std::size_t>(j)) * CS + col];
+                                        const double a = real_value(static_cast<double>(cnt_ideal) + dsum, p.gain_compression, cy.fs);
+                                        const double sg = cy.noisy ? noise(a) : 0.0;
                                         for (int s = 0; s < ns; ++s)
                                             samples[static_cast<std::size_t>(s)] =
-                                                cy.noisy ? keyed_sample(pr, keys, tab, cnt_ideal, i, j, s, gv)
-                                                         : tab.code(cnt_ideal);
+                                                real_code(a, sg, pr.top, c.mm ? &tab : nullptr,
+                                                          sg > 0.0 ? keyed_cycle_stream(pr, keys.data(), i, j, s) : 0,
+                                                          sg > 0.0 ? keyed_group_stream(pr, keys.data(), i, j, s) : 0, gv, j);
+                                    } else {
+                                        for (int s = 0; s < ns; ++s) {
+                                            std::int32_t q = 0;
+                                            if (cy.noisy) {
+                                                // The group draw of (i, j / 8, s), drawn once for its eight cycles.
+                                                const auto si = static_cast<std::size_t>(s);
+                                                if (gdraw_group[si] != (j >> 3)) {
+                                                    gdraw[si] = draw(keyed_group_stream(pr, keys.data(), i, j, s), gv);
+                                                    gdraw_group[si] = j >> 3;
+                                                }
+                                                q = sample_temporal_drawn(tab, cnt_ideal, keyed_cycle_stream(pr, keys.data(), i, j, s),
+                                                                          gdraw[si], gv, j);
+                                            } else {
+                                                q = tab.code(cnt_ideal);
+                                            }
+                                            samples[static_cast<std::size_t>(s)] = q;
+                                        }
                                     }
                                     code = ns == 1 ? samples[0] : vote(samples.data(), ns, median);
                                     acc[static_cast<std::size_t>(cy.acc)] += cy.sign * (code << cy.shift);
@@ -514,7 +564,11 @@ void detail::kernel_portable(const run_ctx& c, std::size_t b0, std::size_t b1, e
                                 const bool sat = cy.adc && saturated(code, pr.top, cnt_ideal, cy.fs);
                                 cnt.saturations += sat;
                                 if (cy.adc) {
-                                    const std::int64_t err = code - ideal_code(cnt_ideal, cy.fs, pr.top);
+                                    const std::int64_t ideal =
+                                        cy.table < 0      ? cnt_ideal * cy.lin_mult
+                                        : cy.ideal_lookup ? pr.tables[static_cast<std::size_t>(cy.table)].code(cnt_ideal)
+                                                          : ideal_code(cnt_ideal, cy.fs, pr.top);
+                                    const std::int64_t err = code - ideal;
                                     if (err != 0)
                                         ++errs[static_cast<std::size_t>((i * pr.Q + j) * code_error_histogram::bins +
                                                                         code_error_histogram::bin(err))];
@@ -581,12 +635,11 @@ void mvm_engine::run(const std::int32_t* x, std::size_t vectors, std::uint64_t f
     }
     if (pr.params.cell_sigma > 0.0) {
         if (!m->delta_valid || !same_static_key(m->delta_key, key) || pr.params.cell_redraw) {
-            make_cell_delta(pr.params, pr.tiles, pr.outputs * static_cast<std::size_t>(pr.P), key, m->delta, m->delta_rows);
+            make_cell_table(pr.params, pr.tiles, pr.outputs * static_cast<std::size_t>(pr.P), key, m->cells);
             m->delta_key = key;
             m->delta_valid = true;
         }
-        c.delta = m->delta.data();
-        c.delta_rows = m->delta_rows;
+        c.cells = &m->cells;
     }
     if (pr.params.mismatch()) {
         if (!m->mm || !m->mm->matches(key))

@@ -14,27 +14,14 @@ namespace {
 constexpr std::size_t kind_index(cycle_kind k) { return static_cast<std::size_t>(k); }
 constexpr std::size_t kinds = 4;
 
-adc_model model_of(const cim_params& p) {
-    adc_model m;
-    m.top = p.adc_top();
-    m.nrow = p.row_parallelism;
-    m.sigma_rand = p.sigma_rand;
-    m.sigma_nl = p.sigma_nl;
-    m.alpha = p.gain_compression;
-    return m;
-}
-
-// Real-valued (cell-variation) count through the ADC transfer, exactly as mvm_engine's portable kernel.
+// Real-valued (cell-variation) count through the ADC transfer, exactly as mvm_engine's portable
+// kernel: detail::real_value and detail::real_code.
 std::int32_t convert_real(const cim_params& p, std::int64_t fs, std::int64_t top, bool noisy, std::int32_t count,
                           double cell, std::uint64_t key, std::uint64_t gkey, int j, std::uint64_t gv,
                           const conversion_table* mm) {
-    const double creal = static_cast<double>(count) + cell;
-    const double a = std::clamp(compress(creal, p.gain_compression) / static_cast<double>(fs), 0.0, 1.0);
+    const double a = detail::real_value(static_cast<double>(count) + cell, p.gain_compression, fs);
     const double sg = noisy ? noise_sigma(a, p.sigma_rand, p.sigma_nl, p.row_parallelism) : 0.0;
-    const std::uint64_t u = sg > 0.0 ? detail::temporal_u63(key, gkey, gv, j) : 0;
-    if (mm != nullptr) return mm->convert_value(a, sg, u);
-    return sg > 0.0 ? sample_direct(a, sg, top, u)
-                    : static_cast<std::int32_t>(std::nearbyint(a * static_cast<double>(top)));
+    return detail::real_code(a, sg, top, mm, key, gkey, gv, j);
 }
 
 }  // namespace
@@ -124,21 +111,8 @@ void wordline_core::latch(const std::int32_t* x, std::size_t tile, std::size_t v
     m_vectors = vectors;
     m_latched = true;
     if (pl.avx512() && detail::frame_latch_avx512(pl, x, tile, vectors, m_stride, m_planes.data())) return;
-    const row_tile& t = pl.tiles()[tile];
-    const std::size_t W = pl.words(), rows = pl.rows();
-    const auto xbit = static_cast<std::size_t>(pl.params().xbit);
-    std::fill(m_planes.begin(), m_planes.end(), 0);
-    for (std::size_t v = 0; v < vectors; ++v) {
-        const std::int32_t* row = x + v * rows;
-        for (std::size_t r = t.begin; r < t.end; ++r) {
-            const auto u = static_cast<std::uint32_t>(row[r]);
-            if (u == 0) continue;
-            const std::size_t word = (r - t.begin) / 64;
-            const std::uint64_t bit = std::uint64_t{1} << ((r - t.begin) % 64);
-            for (std::size_t p = 0; p < xbit; ++p)
-                if ((u >> p) & 1u) m_planes[(p * W + word) * m_stride + v] |= bit;
-        }
-    }
+    detail::pack_act_planes(x, pl.rows(), pl.tiles()[tile], vectors, pl.params().xbit, pl.words(), m_stride,
+                            m_planes.data());
 }
 
 void wordline_core::drive(const frame_id& id, frame_data& f) const {
@@ -151,7 +125,8 @@ void wordline_core::drive(const frame_id& id, frame_data& f) const {
     f.plane_stride = m_stride;
 }
 
-std::uint64_t wordline_core::active_rows(int j) const {
+// The clones with POPCNT: the baseline x86-64 has no popcount instruction (libgcc's __popcountdi2).
+__attribute__((target_clones("popcnt", "default"))) std::uint64_t wordline_core::active_rows(int j) const {
     if (!m_latched) return 0;
     if (m_plan->avx512()) return detail::frame_active_rows_avx512(*m_plan, m_planes.data(), m_stride, m_vectors, j);
     const act_cycle& a = m_plan->plan().act(j);
@@ -178,20 +153,8 @@ array_core::array_core(std::shared_ptr<const frame_plan> plan) : m_plan(std::mov
 void array_core::load_weights(const std::int32_t* w) {
     const frame_plan& pl = *m_plan;
     detail::check_layer(pl.params(), pl.denominator(), w, pl.outputs(), pl.rows(), pl.tiles());
-    const auto P = static_cast<std::size_t>(pl.weight_cycles());
-    const std::size_t W = pl.words(), cols = pl.columns();
-    std::fill(m_wplanes.begin(), m_wplanes.end(), 0);
-    for (std::size_t n = 0; n < pl.tiles().size(); ++n) {
-        const row_tile& t = pl.tiles()[n];
-        for (std::size_t o = 0; o < pl.outputs(); ++o) {
-            for (std::size_t r = t.begin; r < t.end; ++r) {
-                const auto u = static_cast<std::uint32_t>(w[o * pl.rows() + r]);
-                const std::size_t word = (r - t.begin) / 64, bit = (r - t.begin) % 64;
-                for (std::size_t i = 0; i < P; ++i)
-                    if ((u >> i) & 1u) m_wplanes[((n * cols) + o * P + i) * W + word] |= std::uint64_t{1} << bit;
-            }
-        }
-    }
+    // [tile][column = o * P + i][word]: the engine's weight planes.
+    detail::pack_weight_planes(w, pl.outputs(), pl.rows(), pl.tiles(), pl.weight_cycles(), pl.words(), m_wplanes.data());
     m_loaded = true;
 }
 
@@ -199,48 +162,49 @@ void array_core::set_key(const stream_key& key) {
     const cim_params& p = m_plan->params();
     if (p.cell_sigma <= 0.0) return;
     if (!m_delta_valid || !detail::same_static_key(m_delta_key, key) || p.cell_redraw) {
-        detail::make_cell_delta(p, m_plan->tiles(), m_plan->columns(), key, m_delta, m_delta_rows);
+        if (!m_cells) m_cells = std::make_shared<detail::cell_table>();
+        detail::make_cell_table(p, m_plan->tiles(), m_plan->columns(), key, *m_cells);
+        m_sums.resize(m_cells->stride);
+        m_scratch.resize(m_cells->stride);
         m_delta_key = key;
         m_delta_valid = true;
     }
 }
 
-void array_core::evaluate(const frame_id& id, frame_data& f) const {
+__attribute__((target_clones("popcnt", "default"))) void array_core::evaluate(const frame_id& id, frame_data& f) const {
     const frame_plan& pl = *m_plan;
     if (!m_loaded) throw data_error("array_core::evaluate: load_weights() was not called");
     if (f.planes == nullptr) throw data_error("array_core::evaluate: the frame carries no activation planes");
     const bool cell = pl.params().cell_sigma > 0.0;
     if (cell && !m_delta_valid) throw data_error("array_core::evaluate: set_key() was not called (cell variation)");
-    if (pl.avx512() && !cell) return detail::frame_counts_avx512(pl, plane(id.tile, 0), id, f);
     const auto P = static_cast<std::size_t>(pl.weight_cycles());
     const std::size_t W = pl.words(), ps = f.plane_stride, nv = id.vectors;
     const act_cycle& a = pl.plan().act(id.cycle);
-    for (std::size_t col = 0; col < pl.columns(); ++col) {
-        const std::uint64_t* wp = plane(id.tile, col);
-        std::int32_t* cnt = f.counts.data() + col * f.stride;
-        const bool with_cell = cell && pl.cycle(static_cast<int>(col % P), id.cycle).adc;
-        const double* dcol = with_cell ? m_delta.data() + col * m_delta_rows : nullptr;
-        double* csum = with_cell ? f.cell.data() + col * f.stride : nullptr;
-        for (std::size_t v = 0; v < nv; ++v) {
-            std::int64_t c = 0;
-            double dsum = 0.0;  // same order of additions as mvm_engine
-            for (int t = 0; t < a.width; ++t) {
-                const std::uint64_t* xp = f.planes + static_cast<std::size_t>(t) * W * ps + v;
-                std::int64_t pc = 0;
-                for (std::size_t k = 0; k < W; ++k) {
-                    pc += __builtin_popcountll(wp[k] & xp[k * ps]);
-                    if (dcol != nullptr) {
-                        double s = 0.0;
-                        for (std::uint64_t xw = xp[k * ps]; xw; xw &= xw - 1)
-                            s += dcol[k * 64 + static_cast<std::size_t>(__builtin_ctzll(xw))];
-                        dsum += std::ldexp(s, t);
-                    }
+    if (pl.avx512()) {
+        detail::frame_counts_avx512(pl, plane(id.tile, 0), id, f);
+    } else {
+        for (std::size_t col = 0; col < pl.columns(); ++col) {
+            const std::uint64_t* wp = plane(id.tile, col);
+            std::int32_t* cnt = f.counts.data() + col * f.stride;
+            for (std::size_t v = 0; v < nv; ++v) {
+                std::int64_t c = 0;
+                for (int t = 0; t < a.width; ++t) {
+                    const std::uint64_t* xp = f.planes + static_cast<std::size_t>(t) * W * ps + v;
+                    std::int64_t pc = 0;
+                    for (std::size_t k = 0; k < W; ++k) pc += __builtin_popcountll(wp[k] & xp[k * ps]);
+                    c += pc << t;
                 }
-                c += pc << t;
+                cnt[v] = static_cast<std::int32_t>(c);
             }
-            cnt[v] = static_cast<std::int32_t>(c);
-            if (csum != nullptr) csum[v] = dsum;
         }
+    }
+    if (!cell) return;
+    // The cell sums of the columns that pass an ADC, vector by vector across all columns at once
+    // (detail::cell_sums, the engine's order of additions).
+    for (std::size_t v = 0; v < nv; ++v) {
+        detail::cell_sums(*m_cells, f.planes + v, W * ps, ps, a.width, W, m_sums.data(), m_scratch.data());
+        for (std::size_t col = 0; col < pl.columns(); ++col)
+            if (pl.cycle(static_cast<int>(col % P), id.cycle).adc) f.cell[col * f.stride + v] = m_sums[col];
     }
 }
 
@@ -249,7 +213,7 @@ void array_core::evaluate(const frame_id& id, frame_data& f) const {
 
 adc_core::adc_core(std::shared_ptr<const frame_plan> plan) : m_plan(std::move(plan)) {
     const frame_plan& pl = *m_plan;
-    const adc_model m = model_of(pl.params());
+    const adc_model m = adc_model::of(pl.params());
     m_tables.resize(static_cast<std::size_t>(pl.act_cycles()));
     for (int j = 0; j < pl.act_cycles(); ++j) {
         if (pl.bits(j, cycle_kind::analog).empty() && pl.bits(j, cycle_kind::voted).empty()) continue;
@@ -420,7 +384,7 @@ digital_core::digital_core(std::shared_ptr<const frame_plan> plan) : m_plan(std:
     const frame_plan& pl = *m_plan;
     m_tables.resize(static_cast<std::size_t>(pl.act_cycles()));
     if (pl.params().digital != digital_mode::adc) return;
-    const adc_model m = model_of(pl.params());
+    const adc_model m = adc_model::of(pl.params());
     for (int j = 0; j < pl.act_cycles(); ++j)
         if (!pl.bits(j, cycle_kind::digital).empty())
             m_tables[static_cast<std::size_t>(j)] = std::make_unique<conversion_table>(pl.plan().act(j).fs, m, false);

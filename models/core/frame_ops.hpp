@@ -34,6 +34,10 @@
 
 namespace acim::core {
 
+namespace detail {
+struct cell_table;  // engine_impl.hpp
+}
+
 // What cycle (i, j) does on the frame path.
 struct frame_cycle {
     cycle_kind kind = cycle_kind::analog;
@@ -167,8 +171,8 @@ private:
     std::shared_ptr<const frame_plan> m_plan;
     aligned_vector<std::uint64_t> m_wplanes;  // [tile][column][word]
     bool m_loaded = false;
-    std::vector<double> m_delta;               // [column][tile row]
-    std::size_t m_delta_rows = 0;
+    std::shared_ptr<detail::cell_table> m_cells;  // cell variation of the key, or null
+    mutable std::vector<double> m_sums, m_scratch;  // scratch of evaluate()
     bool m_delta_valid = false;
     stream_key m_delta_key;
 };

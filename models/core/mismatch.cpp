@@ -125,12 +125,7 @@ mismatch_tables::mismatch_tables(const cim_params& p, std::size_t columns, const
     const cycle_plan plan(p);
     const int P = plan.weight_cycles();
     m_q = plan.act_cycles();
-    adc_model m;
-    m.top = p.adc_top();
-    m.nrow = p.row_parallelism;
-    m.sigma_rand = p.sigma_rand;
-    m.sigma_nl = p.sigma_nl;
-    m.alpha = p.gain_compression;
+    const adc_model m = adc_model::of(p);
     m_index.assign(columns * static_cast<std::size_t>(m_q), -1);
     std::map<std::uint64_t, adc_mismatch> adcs;
     std::map<std::tuple<std::uint64_t, double, double, std::int64_t, bool>, int> made;
