@@ -3,6 +3,7 @@
 // conversion-table lookup and the saturation test, eight 64-bit lanes at a time. Not a public
 // header: include it only from translation units compiled with the AVX-512 flags.
 #pragma once
+// Include it inside an AVX-512 target region (after every other header): see engine_avx512.cpp.
 
 #include <acim/core/adc.hpp>
 #include <acim/core/rng.hpp>
@@ -12,6 +13,9 @@
 #include <cstdint>
 
 namespace acim::core::detail::avx512 {
+// Internal to each including file: engine_avx512.cpp is compiled twice (with and without
+// AVX512-VBMI2), and a shared inline copy compiled with VBMI2 must not serve the other one.
+namespace {
 
 inline __m512i mix64v(__m512i z) {
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
@@ -106,4 +110,5 @@ inline __m512i sample_v(const conversion_table& t, __m512i count, __m512i u, __m
     return code;
 }
 
+}  // namespace
 }  // namespace acim::core::detail::avx512

@@ -3,20 +3,37 @@
 // (detail::temporal_u63: one group draw gives the top byte of u for eight cycles, and the low 55
 // bits are drawn only where that byte does not settle the code), and noisy codes from a
 // guide-table gather. Results are bit-identical to kernel_portable.
-// This translation unit is compiled with AVX-512 flags and only entered after a CPUID check.
+// Its kernels are compiled for AVX-512 (the target region below) and only entered after a CPUID check.
 // engine_avx512_vbmi2.cpp compiles it a second time with ACIM_KERNEL_VBMI2 = 1 and -mavx512vbmi2
 // for the byte compress of the A8 dot-product path; kernel_avx512 enters that copy on CPUs with
 // VBMI2 (Ice Lake, Zen 4 and later).
 #ifndef ACIM_KERNEL_VBMI2
 #define ACIM_KERNEL_VBMI2 0
 #endif
-#include <acim/core/avx512_ops.hpp>
+#include <acim/core/adc.hpp>
 #include <acim/core/engine_impl.hpp>
+#include <acim/core/rng.hpp>
 
 #include <immintrin.h>
 
 #include <algorithm>
 #include <array>
+
+// Everything included above compiles for the baseline ISA; only the code below is AVX-512. With
+// GCC that is a target pragma rather than -m flags for the whole file (models/CMakeLists.txt):
+// the inline functions and template instances this file shares with the rest of the library
+// (std::vector, engine_impl.hpp, ...) are then compiled for the baseline, so the linker cannot
+// pick an AVX-512 copy of one for a caller on a CPU without AVX-512 (it did in the ASan build:
+// SIGILL in std::vector<long>::_M_fill_assign, called from the ONNX importer).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#if ACIM_KERNEL_VBMI2
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx512vpopcntdq,popcnt,avx512vbmi2")
+#else
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx512vpopcntdq,popcnt")
+#endif
+#endif
+#include <acim/core/avx512_ops.hpp>
 
 namespace acim::core::detail {
 
@@ -809,3 +826,7 @@ bool pack_avx512(const run_ctx& c, std::uint64_t* xplanes, std::size_t b0, std::
 #endif  // ACIM_KERNEL_VBMI2
 
 }  // namespace acim::core::detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

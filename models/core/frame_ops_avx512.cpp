@@ -1,13 +1,26 @@
 // AVX-512 frame kernels: eight vectors of a frame per 512-bit register, one 64-bit word of an
-// activation plane per lane, as in the engine's kernel. Compiled with AVX-512 flags and entered
+// activation plane per lane, as in the engine's kernel. Compiled for AVX-512 and entered
 // only when frame_plan::avx512() holds (a CPUID check). Bit-identical to the portable loops.
-#include <acim/core/avx512_ops.hpp>
+#include <acim/core/adc.hpp>
 #include <acim/core/engine_impl.hpp>
 #include <acim/core/frame_kernels.hpp>
+#include <acim/core/rng.hpp>
 
 #include <immintrin.h>
 
 #include <algorithm>
+
+// Everything included above compiles for the baseline ISA; only the code below is AVX-512. With
+// GCC that is a target pragma rather than -m flags for the whole file (models/CMakeLists.txt):
+// the inline functions and template instances this file shares with the rest of the library
+// (std::vector, engine_impl.hpp, ...) are then compiled for the baseline, so the linker cannot
+// pick an AVX-512 copy of one for a caller on a CPU without AVX-512 (it did in the ASan build:
+// SIGILL in std::vector<long>::_M_fill_assign, called from the ONNX importer).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512bw,avx512vl,avx512vpopcntdq,popcnt")
+#endif
+#include <acim/core/avx512_ops.hpp>
 
 namespace acim::core::detail {
 
@@ -259,3 +272,7 @@ void frame_accumulate_avx512(const frame_plan& plan, const frame_id& id, const f
 }
 
 }  // namespace acim::core::detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
