@@ -482,6 +482,10 @@ int run_job(const run_options& opt_in, const job_config& cfg_in) {
         for (std::size_t k = 0; k < net.layers.size() && !have_peak; ++k) {
             if (cfg.backend.digital_layers.count(k)) continue;
             peak_params = layer_params(net.layers[k], cfg.backend.macro);
+            // No full-utilisation figure when the columns do not hold whole weights; checked here
+            // rather than thrown, since a throw after the simulation trips ASan's stack handling
+            // of the SystemC coroutine stacks (a false stack-use-after-scope in sigaltstack).
+            if (peak_params.wbit < 1 || hw_at_vdd.cols % static_cast<std::uint32_t>(peak_params.wbit) != 0) break;
             try {
                 peak = sc::macro_peak(hw_at_vdd, peak_params, adc_kind);
                 have_peak = true;
