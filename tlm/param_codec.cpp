@@ -18,10 +18,6 @@ std::string number(double v) {
 
 param_codec param_codec::integer(int core::cim_params::*field) {
     param_codec c(kind::integer);
-    c.m_get = [field](const core::cim_params& p) { return static_cast<std::uint32_t>(p.*field); };
-    c.m_set = [field](core::cim_params& p, std::uint32_t v) {
-        p.*field = v > static_cast<std::uint32_t>(INT_MAX) ? INT_MAX : static_cast<int>(v);
-    };
     c.m_int = field;
     return c;
 }
@@ -89,7 +85,7 @@ void param_codec::decode(std::uint32_t v, core::cim_params& p, const std::string
         p.*m_real = v / m_lsb_per_unit;
         return;
     case kind::integer:
-        m_set(p, v);
+        p.*m_int = v > static_cast<std::uint32_t>(INT_MAX) ? INT_MAX : static_cast<int>(v);
         return;
     case kind::flag:
     case kind::enumeration:

@@ -74,8 +74,8 @@ private:
     kind m_kind;
     double m_lsb_per_unit = 1.0;
     std::vector<enum_code> m_codes;
-    std::function<std::uint32_t(const core::cim_params&)> m_get;    // integer, flag, enumeration
-    std::function<void(core::cim_params&, std::uint32_t)> m_set;    // integer, flag, enumeration
+    std::function<std::uint32_t(const core::cim_params&)> m_get;    // flag, enumeration
+    std::function<void(core::cim_params&, std::uint32_t)> m_set;    // flag, enumeration
     double core::cim_params::*m_real = nullptr;                     // fixed_point
     int core::cim_params::*m_int = nullptr;                         // integer
 };

@@ -1,15 +1,16 @@
 // Seed corpus of the CIFAR fuzz target (fuzz_cifar.cpp's input format: a mode byte, even for
 // CIFAR-10 and odd for CIFAR-100, then the batch): one- and two-record batches of each.
 // Usage: seeds_cifar OUT_DIR
+#include "seed_files.hpp"
+
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
 namespace {
 
-using bytes = std::vector<std::uint8_t>;
+using bytes = acim::fuzz::seed_bytes;
 
 // `records` records of `labels` label bytes (CIFAR-10: 1, CIFAR-100: coarse + fine) and 3072 pixels.
 bytes batch(std::uint8_t mode, int records, int labels) {
@@ -21,12 +22,6 @@ bytes batch(std::uint8_t mode, int records, int labels) {
     return b;
 }
 
-bool write(const std::string& dir, const std::string& name, const bytes& b) {
-    std::ofstream f(dir + "/" + name, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-    return static_cast<bool>(f);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -35,10 +30,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     const std::string d = argv[1];
-    bool ok = write(d, "cifar10_1.bin", batch(0, 1, 1));
-    ok = ok && write(d, "cifar10_2.bin", batch(0, 2, 1));
-    ok = ok && write(d, "cifar100_1.bin", batch(1, 1, 2));
-    ok = ok && write(d, "cifar100_2.bin", batch(1, 2, 2));
+    bool ok = acim::fuzz::write_seed(d, "cifar10_1.bin", batch(0, 1, 1));
+    ok = ok && acim::fuzz::write_seed(d, "cifar10_2.bin", batch(0, 2, 1));
+    ok = ok && acim::fuzz::write_seed(d, "cifar100_1.bin", batch(1, 1, 2));
+    ok = ok && acim::fuzz::write_seed(d, "cifar100_2.bin", batch(1, 2, 2));
     if (!ok) std::fprintf(stderr, "seeds_cifar: cannot write into %s\n", d.c_str());
     return ok ? 0 : 1;
 }

@@ -1,23 +1,14 @@
 // Seed corpus of the config-JSON fuzz target: the whole default parameter tree as nested JSON
 // (every key the loader knows, from job_params itself, so the seeds follow renames), and a few
 // small files with one section each. Usage: seeds_config OUT_DIR
+#include "seed_files.hpp"
+
 #include <acim/testbench/job_config.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
-
-namespace {
-
-bool write(const std::string& dir, const std::string& name, const std::string& text) {
-    std::ofstream f(dir + "/" + name);
-    f << text;
-    return static_cast<bool>(f);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     if (argc != 2) {
@@ -28,11 +19,11 @@ int main(int argc, char** argv) {
     acim::testbench::job_config cfg;
     acim::testbench::run_options opt;
     const nlohmann::json all = acim::testbench::job_params(cfg, opt).to_json();
-    bool ok = write(d, "defaults.json", all.dump(1));
+    bool ok = acim::fuzz::write_seed(d, "defaults.json", all.dump(1));
     int k = 0;
     for (const auto& [section, tree] : all.items())
-        ok = ok && write(d, "section_" + std::to_string(k++) + ".json", nlohmann::json{{section, tree}}.dump());
-    ok = ok && write(d, "empty.json", "{}");
+        ok = ok && acim::fuzz::write_seed(d, "section_" + std::to_string(k++) + ".json", nlohmann::json{{section, tree}}.dump());
+    ok = ok && acim::fuzz::write_seed(d, "empty.json", "{}");
     if (!ok) std::fprintf(stderr, "seeds_config: cannot write into %s\n", d.c_str());
     return ok ? 0 : 1;
 }

@@ -1,17 +1,18 @@
 // Seed corpus of the IDX fuzz target (fuzz_idx.cpp's input format: a mode byte, then one IDX
 // file, or a 2-byte split position and an image file followed by a label file), plain and gzip.
 // Usage: seeds_idx OUT_DIR
+#include "seed_files.hpp"
+
 #include <zlib.h>
 
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
 namespace {
 
-using bytes = std::vector<std::uint8_t>;
+using bytes = acim::fuzz::seed_bytes;
 
 bytes idx(const std::vector<std::uint32_t>& dims, std::uint8_t fill) {
     bytes b = {0, 0, 0x08, static_cast<std::uint8_t>(dims.size())};
@@ -44,19 +45,6 @@ bytes single(const bytes& file) {
     return b;
 }
 
-bytes pair(const bytes& images, const bytes& labels) {
-    bytes b = {1, static_cast<std::uint8_t>(images.size() >> 8), static_cast<std::uint8_t>(images.size())};
-    b.insert(b.end(), images.begin(), images.end());
-    b.insert(b.end(), labels.begin(), labels.end());
-    return b;
-}
-
-bool write(const std::string& dir, const std::string& name, const bytes& b) {
-    std::ofstream f(dir + "/" + name, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-    return static_cast<bool>(f);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,11 +55,11 @@ int main(int argc, char** argv) {
     const std::string d = argv[1];
     const bytes images = idx({3, 4, 4}, 1);
     const bytes labels = idx({3}, 2);
-    const bool ok = write(d, "images_plain", single(images)) && write(d, "labels_plain", single(labels)) &&
-                    write(d, "images_gzip", single(gzip(images))) &&
-                    write(d, "set_plain", pair(images, labels)) &&
-                    write(d, "set_gzip", pair(gzip(images), gzip(labels))) &&
-                    write(d, "set_2d", pair(idx({2, 3}, 3), idx({2}, 4)));
+    const bool ok = acim::fuzz::write_seed(d, "images_plain", single(images)) && acim::fuzz::write_seed(d, "labels_plain", single(labels)) &&
+                    acim::fuzz::write_seed(d, "images_gzip", single(gzip(images))) &&
+                    acim::fuzz::write_seed(d, "set_plain", acim::fuzz::split_pair(1, images, labels)) &&
+                    acim::fuzz::write_seed(d, "set_gzip", acim::fuzz::split_pair(1, gzip(images), gzip(labels))) &&
+                    acim::fuzz::write_seed(d, "set_2d", acim::fuzz::split_pair(1, idx({2, 3}, 3), idx({2}, 4)));
     if (!ok) std::fprintf(stderr, "seeds_idx: cannot write into %s\n", d.c_str());
     return ok ? 0 : 1;
 }

@@ -1,18 +1,19 @@
 // Seed corpus of the NumPy fuzz target (fuzz_npy.cpp's input format: a mode byte, then one .npy,
 // one .npz, or a 2-byte split position and an image .npy followed by a label .npy). The .npz is a
 // stored (uncompressed) zip written here with zlib's CRC-32. Usage: seeds_npy OUT_DIR
+#include "seed_files.hpp"
+
 #include <zlib.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
 namespace {
 
-using bytes = std::vector<std::uint8_t>;
+using bytes = acim::fuzz::seed_bytes;
 
 // A version 1.0 .npy of `count` elements of `descr` (each `width` bytes, filled with small values).
 bytes npy(const std::string& descr, const std::string& shape, std::size_t count, std::size_t width) {
@@ -72,19 +73,6 @@ bytes with_mode(std::uint8_t mode, const bytes& file) {
     return b;
 }
 
-bytes pair(const bytes& images, const bytes& labels) {
-    bytes b = {2, static_cast<std::uint8_t>(images.size() >> 8), static_cast<std::uint8_t>(images.size())};
-    b.insert(b.end(), images.begin(), images.end());
-    b.insert(b.end(), labels.begin(), labels.end());
-    return b;
-}
-
-bool write(const std::string& dir, const std::string& name, const bytes& b) {
-    std::ofstream f(dir + "/" + name, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
-    return static_cast<bool>(f);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,13 +83,13 @@ int main(int argc, char** argv) {
     const std::string d = argv[1];
     const bytes xf = npy("<f4", "(4, 2, 2)", 16, 4), xb = npy("|u1", "(4, 3)", 12, 1);
     const bytes y8 = npy("<i8", "(4,)", 4, 8), yb = npy("|u1", "(4,)", 4, 1);
-    bool ok = write(d, "npy_float.bin", with_mode(0, xf));
-    ok = ok && write(d, "npy_u8.bin", with_mode(0, xb));
-    ok = ok && write(d, "npy_labels.bin", with_mode(0, y8));
-    ok = ok && write(d, "npz_float.bin", with_mode(1, zip({{"x.npy", xf}, {"y.npy", y8}})));
-    ok = ok && write(d, "npz_u8.bin", with_mode(1, zip({{"x.npy", xb}, {"y.npy", yb}})));
-    ok = ok && write(d, "pair_float.bin", pair(xf, y8));
-    ok = ok && write(d, "pair_u8.bin", pair(xb, yb));
+    bool ok = acim::fuzz::write_seed(d, "npy_float.bin", with_mode(0, xf));
+    ok = ok && acim::fuzz::write_seed(d, "npy_u8.bin", with_mode(0, xb));
+    ok = ok && acim::fuzz::write_seed(d, "npy_labels.bin", with_mode(0, y8));
+    ok = ok && acim::fuzz::write_seed(d, "npz_float.bin", with_mode(1, zip({{"x.npy", xf}, {"y.npy", y8}})));
+    ok = ok && acim::fuzz::write_seed(d, "npz_u8.bin", with_mode(1, zip({{"x.npy", xb}, {"y.npy", yb}})));
+    ok = ok && acim::fuzz::write_seed(d, "pair_float.bin", acim::fuzz::split_pair(2, xf, y8));
+    ok = ok && acim::fuzz::write_seed(d, "pair_u8.bin", acim::fuzz::split_pair(2, xb, yb));
     if (!ok) std::fprintf(stderr, "seeds_npy: cannot write into %s\n", d.c_str());
     return ok ? 0 : 1;
 }
